@@ -15,7 +15,8 @@ namespace layer_vault::crypto {
 //
 // All parameters are explicit; policy (minimum iterations, salt size) belongs
 // to the caller (the store refuses fewer than 100,000 iterations).
-// INVALID_ARGUMENT if iterations == 0, length == 0 or length > 1024.
+// INVALID_ARGUMENT if iterations == 0, length == 0 or length > 1024, or if
+// iterations or the password or salt size exceed INT_MAX (OpenSSL's limit).
 // Thread-safe.
 absl::StatusOr<SecretBytes> Pbkdf2HmacSha256(absl::string_view password,
                                              absl::string_view salt,
