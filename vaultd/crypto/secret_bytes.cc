@@ -52,6 +52,11 @@ SecretBytes::SecretBytes(size_t size) {
     munmap(p, mapped);
     Die("madvise(MADV_DONTDUMP) failed");
   }
+#ifdef MADV_WIPEONFORK
+  // A forked child (e.g. a helper process) sees zeros, never the secret.
+  // Best effort: kernels before 4.14 lack it.
+  (void)madvise(p, mapped, MADV_WIPEONFORK);
+#endif
   data_ = static_cast<uint8_t*>(p);
   size_ = size;
   mapped_ = mapped;

@@ -12,7 +12,8 @@ namespace layer_vault::crypto {
 // passphrases, decrypted records).
 //
 // Memory is page-aligned, locked with mlock(2) and excluded from core dumps
-// (MADV_DONTDUMP); it is wiped with OPENSSL_cleanse on destruction and on
+// (MADV_DONTDUMP) and from forked children (MADV_WIPEONFORK, where the
+// kernel has it); it is wiped with OPENSSL_cleanse on destruction and on
 // move-from. If mlock fails (RLIMIT_MEMLOCK), the bytes are still excluded
 // from core dumps and wiped; `locked()` reports false so the daemon can warn.
 //

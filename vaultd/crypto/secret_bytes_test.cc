@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -184,6 +185,25 @@ TEST(SecretBytesTest, MemoryIsExcludedFromCoreDumps) {
   ASSERT_FALSE(plain_flags.empty());
   EXPECT_FALSE(HasFlag(plain_flags, "dd"));
 }
+
+#ifdef MADV_WIPEONFORK
+TEST(SecretBytesTest, ForkedChildSeesZeros) {
+  SecretBytes secret = SecretBytes::CopyFrom("not for the child");
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    for (size_t i = 0; i < secret.size(); ++i) {
+      if (secret.UnsafeData()[i] != 0) _exit(1);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the child could read the secret";
+  EXPECT_EQ(secret.UnsafeView(), "not for the child");
+}
+#endif
 
 TEST(SecretBytesTest, MemoryIsLockedWhenRlimitAllows) {
   constexpr size_t kSize = 64 * 1024;
