@@ -24,6 +24,8 @@ std::string UserName(uid_t uid) {
 
 std::string Mode(mode_t mode) { return absl::StrFormat("%04o", mode & 07777); }
 
+}  // namespace
+
 absl::Status CheckOwner(const struct stat& st, absl::string_view path,
                         uid_t uid) {
   if (st.st_uid == uid) return absl::OkStatus();
@@ -34,7 +36,14 @@ absl::Status CheckOwner(const struct stat& st, absl::string_view path,
       ShellQuote(path), " (or run vaultctl as its owner)"));
 }
 
-}  // namespace
+absl::Status CheckNoGroupOrOtherAccess(const struct stat& st,
+                                       absl::string_view path) {
+  if ((st.st_mode & 077) == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "refusing ", ShellQuote(path), ": permissions ", Mode(st.st_mode),
+      " are too open (group or others can access it); fix with: chmod ",
+      S_ISDIR(st.st_mode) ? "0700 " : "0600 ", ShellQuote(path)));
+}
 
 std::string ShellQuote(absl::string_view s) {
   std::string out = "'";
@@ -56,13 +65,7 @@ absl::Status CheckPrivateDirectory(const struct stat& st,
         absl::StrCat("refusing ", ShellQuote(path), ": not a directory"));
   }
   if (absl::Status s = CheckOwner(st, path, uid); !s.ok()) return s;
-  if ((st.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing ", ShellQuote(path), ": permissions ", Mode(st.st_mode),
-        " are too open (group or others can access it); fix with: chmod 0700 ",
-        ShellQuote(path)));
-  }
-  return absl::OkStatus();
+  return CheckNoGroupOrOtherAccess(st, path);
 }
 
 absl::Status CheckPrivateFile(const struct stat& st, absl::string_view path,
@@ -72,13 +75,7 @@ absl::Status CheckPrivateFile(const struct stat& st, absl::string_view path,
         absl::StrCat("refusing ", ShellQuote(path), ": not a regular file"));
   }
   if (absl::Status s = CheckOwner(st, path, uid); !s.ok()) return s;
-  if ((st.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing ", ShellQuote(path), ": permissions ", Mode(st.st_mode),
-        " are too open (group or others can access it); fix with: chmod 0600 ",
-        ShellQuote(path)));
-  }
-  return absl::OkStatus();
+  return CheckNoGroupOrOtherAccess(st, path);
 }
 
 absl::Status CheckKeyFile(const struct stat& st, absl::string_view path,

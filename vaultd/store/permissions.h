@@ -15,6 +15,17 @@ namespace layer_vault::store {
 // fix command printed in an error can be pasted as is.
 std::string ShellQuote(absl::string_view s);
 
+// CheckOwner: FAILED_PRECONDITION unless `st` is owned by `uid`; the
+// message gives `chown USER 'path'`.
+absl::Status CheckOwner(const struct stat& st, absl::string_view path,
+                        uid_t uid);
+
+// CheckNoGroupOrOtherAccess: FAILED_PRECONDITION if group or others have any
+// permission bit; the message gives `chmod 0700 'path'` for a directory and
+// `chmod 0600 'path'` otherwise.
+absl::Status CheckNoGroupOrOtherAccess(const struct stat& st,
+                                       absl::string_view path);
+
 // CheckPrivateDirectory checks `st` (from fstat of an open directory at
 // `path`): a directory owned by `uid` with no group or other permission bits.
 // FAILED_PRECONDITION otherwise, with the exact fix command in the message
