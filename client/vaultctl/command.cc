@@ -1,0 +1,169 @@
+#include "client/vaultctl/command.h"
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/vaultctl/exit_codes.h"
+#include "common/redact.h"
+
+namespace layer_vault::vaultctl {
+namespace {
+
+const FlagSpec* FindFlag(const Command& command, absl::string_view name) {
+  for (const FlagSpec& flag : command.flags) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool Flags::Has(absl::string_view name) const {
+  return values_.find(name) != values_.end();
+}
+
+std::string Flags::Get(absl::string_view name,
+                       absl::string_view fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? std::string(fallback) : it->second;
+}
+
+void Flags::Set(std::string name, std::string value) {
+  values_[std::move(name)] = std::move(value);
+}
+
+void Context::Out(absl::string_view text) {
+  out_ << common::Redact(text);
+  out_.flush();
+}
+
+void Context::Err(absl::string_view text) {
+  err_ << common::Redact(text);
+  err_.flush();
+}
+
+int Context::Fail(const absl::Status& status) {
+  Err(absl::StrCat("vaultctl: ", status.message(), "\n"));
+  return ExitCodeFor(status);
+}
+
+int Context::Usage(absl::string_view command, absl::string_view message) {
+  Err(absl::StrCat("vaultctl ", command, ": ", message, "\n",
+                   "see: vaultctl ", command.empty() ? "" : command,
+                   command.empty() ? "--help" : " --help", "\n"));
+  return kExitUsage;
+}
+
+void CommandTable::Add(Command command) {
+  if (Find(command.name) != nullptr) std::abort();  // duplicate entry
+  commands_.push_back(std::move(command));
+}
+
+const Command* CommandTable::Find(absl::string_view name) const {
+  for (const Command& c : commands_) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::string GlobalHelp(const CommandTable& table) {
+  std::string out =
+      "usage: vaultctl COMMAND [flags]\n"
+      "       vaultctl COMMAND --help\n\n"
+      "Administers the layer-vault credential store. Secrets are never taken\n"
+      "from the command line; they are read from the terminal with echo off,\n"
+      "from a pipe, or from a file given with a flag.\n\ncommands:\n";
+  for (const Command& c : table.commands()) {
+    absl::StrAppendFormat(&out, "  %-20s %s\n", c.name, c.summary);
+  }
+  absl::StrAppend(&out, "\n", ExitCodeHelp());
+  return out;
+}
+
+std::string CommandHelp(const Command& command) {
+  std::string out = absl::StrCat("usage: ", command.usage, "\n\n",
+                                 command.description, "\n\nflags:\n");
+  std::vector<FlagSpec> flags = command.flags;
+  flags.push_back({"help", "", "print this help and exit"});
+  for (const FlagSpec& f : flags) {
+    std::string left = absl::StrCat("--", f.name);
+    if (!f.value_name.empty()) absl::StrAppend(&left, " ", f.value_name);
+    absl::StrAppendFormat(&out, "  %-32s %s\n", left, f.help);
+  }
+  absl::StrAppend(&out, "\n", ExitCodeHelp());
+  if (!command.exit_code_note.empty()) {
+    absl::StrAppend(&out, command.exit_code_note, "\n");
+  }
+  return out;
+}
+
+int RunCommandLine(const CommandTable& table,
+                   const std::vector<std::string>& args, Context& ctx) {
+  if (args.empty()) {
+    ctx.Err(GlobalHelp(table));
+    return kExitUsage;
+  }
+  const std::string& name = args[0];
+  if (name == "--help" || name == "-h" || name == "help") {
+    if (args.size() > 1) {
+      if (const Command* c = table.Find(args[1])) {
+        ctx.Out(CommandHelp(*c));
+        return kExitOk;
+      }
+      return ctx.Usage("", absl::StrCat("unknown command '", args[1], "'"));
+    }
+    ctx.Out(GlobalHelp(table));
+    return kExitOk;
+  }
+  const Command* command = table.Find(name);
+  if (command == nullptr) {
+    return ctx.Usage("", absl::StrCat("unknown command '", name, "'"));
+  }
+  Flags flags;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      ctx.Out(CommandHelp(*command));
+      return kExitOk;
+    }
+    if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
+      // Not echoed: it might be a secret typed in the wrong place.
+      return ctx.Usage(name, absl::StrCat("unexpected argument #", i,
+                                          " (vaultctl takes secrets only from "
+                                          "the terminal, a pipe or a file)"));
+    }
+    std::string flag_name = arg.substr(2);
+    std::optional<std::string> value;
+    if (size_t eq = flag_name.find('='); eq != std::string::npos) {
+      value = flag_name.substr(eq + 1);
+      flag_name.resize(eq);
+    }
+    const FlagSpec* spec = FindFlag(*command, flag_name);
+    if (spec == nullptr) {
+      return ctx.Usage(name, absl::StrCat("unknown flag --", flag_name));
+    }
+    if (flags.Has(flag_name)) {
+      return ctx.Usage(name, absl::StrCat("--", flag_name, " given twice"));
+    }
+    if (spec->value_name.empty()) {
+      if (value.has_value()) {
+        return ctx.Usage(name, absl::StrCat("--", flag_name, " takes no value"));
+      }
+      flags.Set(flag_name, "");
+      continue;
+    }
+    if (!value.has_value()) {
+      if (i + 1 >= args.size()) {
+        return ctx.Usage(name, absl::StrCat("--", flag_name, " needs ",
+                                            spec->value_name));
+      }
+      value = args[++i];
+    }
+    flags.Set(flag_name, *std::move(value));
+  }
+  return command->run(flags, ctx);
+}
+
+}  // namespace layer_vault::vaultctl

@@ -1,0 +1,108 @@
+#include "client/vaultctl/command.h"
+
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "client/vaultctl/exit_codes.h"
+#include "gtest/gtest.h"
+
+namespace layer_vault::vaultctl {
+namespace {
+
+class FixedClock : public common::Clock {
+ public:
+  absl::Time Now() const override { return absl::FromUnixSeconds(1); }
+};
+
+class CommandTest : public ::testing::Test {
+ protected:
+  CommandTest() : ctx_(out_, err_, -1, "/nonexistent-tty", clock_, {}) {
+    table_.Add({"echo", "prints its flags", "vaultctl echo [flags]",
+                "Prints flags.",
+                {{"name", "NAME", "a name"}, {"json", "", "JSON output"}},
+                "",
+                [](const Flags& flags, Context& ctx) {
+                  ctx.Out("name=" + flags.Get("name", "none") +
+                          (flags.Has("json") ? " json" : "") + "\n");
+                  return 0;
+                }});
+  }
+  int Run(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    return RunCommandLine(table_, args, ctx_);
+  }
+
+  std::ostringstream out_, err_;
+  FixedClock clock_;
+  Context ctx_;
+  CommandTable table_;
+};
+
+TEST_F(CommandTest, ParsesFlagForms) {
+  EXPECT_EQ(Run({"echo", "--name", "a"}), 0);
+  EXPECT_EQ(out_.str(), "name=a\n");
+  EXPECT_EQ(Run({"echo", "--name=b", "--json"}), 0);
+  EXPECT_EQ(out_.str(), "name=b json\n");
+  EXPECT_EQ(Run({"echo"}), 0);
+  EXPECT_EQ(out_.str(), "name=none\n");
+}
+
+TEST_F(CommandTest, UsageErrors) {
+  EXPECT_EQ(Run({}), kExitUsage);
+  EXPECT_EQ(Run({"nope"}), kExitUsage);
+  EXPECT_TRUE(absl::StrContains(err_.str(), "unknown command"));
+  EXPECT_EQ(Run({"echo", "--bogus"}), kExitUsage);
+  EXPECT_TRUE(absl::StrContains(err_.str(), "unknown flag --bogus"));
+  EXPECT_EQ(Run({"echo", "--name"}), kExitUsage);
+  EXPECT_EQ(Run({"echo", "--name", "a", "--name", "b"}), kExitUsage);
+  EXPECT_EQ(Run({"echo", "--json=1"}), kExitUsage);
+}
+
+TEST_F(CommandTest, PositionalArgumentsAreNeverEchoed) {
+  EXPECT_EQ(Run({"echo", "my secret passphrase"}), kExitUsage);
+  EXPECT_FALSE(absl::StrContains(err_.str(), "my secret"));
+  EXPECT_FALSE(absl::StrContains(out_.str(), "my secret"));
+}
+
+TEST_F(CommandTest, HelpEverywhereWithExitCodes) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"help"}, {"-h"}}) {
+    EXPECT_EQ(Run(args), 0);
+    EXPECT_TRUE(absl::StrContains(out_.str(), "echo")) << out_.str();
+    EXPECT_TRUE(absl::StrContains(out_.str(), "exit codes:"));
+  }
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"echo", "--help"}, {"help", "echo"}, {"echo", "--name", "x", "-h"}}) {
+    EXPECT_EQ(Run(args), 0);
+    EXPECT_TRUE(absl::StrContains(out_.str(), "usage: vaultctl echo"));
+    EXPECT_TRUE(absl::StrContains(out_.str(), "--name NAME"));
+    EXPECT_TRUE(absl::StrContains(out_.str(), "--help"));
+    EXPECT_TRUE(absl::StrContains(out_.str(), "10  insecure permissions"));
+  }
+}
+
+TEST_F(CommandTest, OutputIsRedacted) {
+  const std::string token = "pat_" + std::string(40, 'Q');
+  EXPECT_EQ(Run({"echo", "--name", token}), 0);
+  EXPECT_FALSE(absl::StrContains(out_.str(), token));
+  EXPECT_TRUE(absl::StrContains(out_.str(), "[REDACTED]"));
+}
+
+TEST(ExitCodeTest, MapsStoreErrors) {
+  EXPECT_EQ(ExitCodeFor(absl::OkStatus()), 0);
+  EXPECT_EQ(ExitCodeFor(absl::UnauthenticatedError("")),
+            kExitWrongKeyOrTampered);
+  EXPECT_EQ(ExitCodeFor(absl::OutOfRangeError("")), kExitDamaged);
+  EXPECT_EQ(ExitCodeFor(absl::DataLossError("")), kExitDamaged);
+  EXPECT_EQ(ExitCodeFor(absl::UnimplementedError("")), kExitDamaged);
+  EXPECT_EQ(ExitCodeFor(absl::FailedPreconditionError("")), kExitInsecure);
+  EXPECT_EQ(ExitCodeFor(absl::NotFoundError("")), kExitNotFound);
+  EXPECT_EQ(ExitCodeFor(absl::InvalidArgumentError("")), kExitInvalidInput);
+  EXPECT_EQ(ExitCodeFor(absl::AlreadyExistsError("")), kExitAlreadyExists);
+  EXPECT_EQ(ExitCodeFor(absl::UnavailableError("")), kExitBusy);
+  EXPECT_EQ(ExitCodeFor(absl::InternalError("")), kExitError);
+}
+
+}  // namespace
+}  // namespace layer_vault::vaultctl
