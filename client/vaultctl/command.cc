@@ -50,9 +50,9 @@ int Context::Fail(const absl::Status& status) {
 }
 
 int Context::Usage(absl::string_view command, absl::string_view message) {
-  Err(absl::StrCat("vaultctl ", command, ": ", message, "\n",
-                   "see: vaultctl ", command.empty() ? "" : command,
-                   command.empty() ? "--help" : " --help", "\n"));
+  const std::string prefix =
+      command.empty() ? "vaultctl" : absl::StrCat("vaultctl ", command);
+  Err(absl::StrCat(prefix, ": ", message, "\nsee: ", prefix, " --help\n"));
   return kExitUsage;
 }
 
