@@ -12,10 +12,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/redact.h"
 #include "nlohmann/json.hpp"
 #include "vaultd/crypto/hash.h"
+#include "vaultd/store/permissions.h"
 
 namespace layer_vault::audit {
 namespace {
@@ -47,19 +47,6 @@ std::string Clean(absl::string_view text) {
   return out;
 }
 
-std::string ShellQuote(absl::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  out += "'";
-  return out;
-}
-
 absl::StatusOr<int> OpenLogFile(const std::string& path) {
   // O_NONBLOCK only so that a FIFO planted at the path cannot block open();
   // it is cleared below once the file is known to be regular.
@@ -72,7 +59,7 @@ absl::StatusOr<int> OpenLogFile(const std::string& path) {
     if (err == ELOOP) {
       return absl::FailedPreconditionError(absl::StrCat(
           "audit log ", path, " is a symlink; refusing to follow it (fix: rm ",
-          ShellQuote(path), ")"));
+          store::ShellQuote(path), ")"));
     }
     if (err == ENXIO) {  // a FIFO without a reader
       return absl::FailedPreconditionError(
@@ -83,24 +70,15 @@ absl::StatusOr<int> OpenLogFile(const std::string& path) {
   }
   struct stat st;
   absl::Status problem;
-  const uid_t me = geteuid();
   if (fstat(fd, &st) != 0) {
     problem = absl::InternalError(
         absl::StrCat("audit log ", path, ": fstat: ", std::strerror(errno)));
-  } else if (!S_ISREG(st.st_mode)) {
-    problem = absl::FailedPreconditionError(
-        absl::StrCat("audit log ", path, " is not a regular file"));
-  } else if (st.st_uid != me) {
-    problem = absl::FailedPreconditionError(absl::StrCat(
-        "audit log ", path, " is owned by uid ", st.st_uid, ", not by uid ", me,
-        " that vaultd runs as (fix: chown ", me, " ", ShellQuote(path),
-        " && chmod 0600 ", ShellQuote(path), ")"));
-  } else if ((st.st_mode & 077) != 0) {
-    problem = absl::FailedPreconditionError(absl::StrFormat(
-        "audit log %s has mode %04o; it must not be accessible to group or "
-        "others (fix: chmod 0600 %s)",
-        path, st.st_mode & 07777, ShellQuote(path)));
-  } else if (fcntl(fd, F_SETFL, O_APPEND) != 0) {
+  } else {
+    // A regular file, ours, closed to group and others; otherwise the
+    // message carries the command that fixes it.
+    problem = store::CheckPrivateFile(st, path, geteuid());
+  }
+  if (problem.ok() && fcntl(fd, F_SETFL, O_APPEND) != 0) {
     problem = absl::InternalError(
         absl::StrCat("audit log ", path, ": fcntl: ", std::strerror(errno)));
   }

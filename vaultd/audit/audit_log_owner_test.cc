@@ -36,8 +36,7 @@ TEST(AuditLogOwnerTest, RefusesAFileOwnedBySomeoneElse) {
   EXPECT_THAT(std::string(log.status().message()),
               HasSubstr("owned by uid 65534"));
   EXPECT_THAT(std::string(log.status().message()),
-              HasSubstr("(fix: chown 0 '" + path + "' && chmod 0600 '" + path +
-                        "')"));
+              HasSubstr("chown root '" + path + "'"));
   unlink(path.c_str());
 }
 

@@ -138,7 +138,7 @@ TEST_P(UnsafeModeTest, RefusesFilesOthersCanAccess) {
   absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Create(FileOptions());
   EXPECT_EQ(log.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(log.status().message()),
-              HasSubstr("(fix: chmod 0600 '" + path_ + "')"));
+              HasSubstr("chmod 0600 '" + path_ + "'"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, UnsafeModeTest,

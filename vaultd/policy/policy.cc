@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "vaultd/store/permissions.h"
 
 namespace layer_vault::policy {
 
@@ -723,15 +724,15 @@ absl::StatusOr<std::unique_ptr<Policy>> LoadPolicyFile(
     return absl::FailedPreconditionError(absl::StrCat(
         "policy file ", path, " is owned by uid ", st.st_uid,
         "; only root or uid ", trusted,
-        " may own it (fix: chown root: '", path, "')"));
+        " may own it (fix: chown root: ", store::ShellQuote(path), ")"));
   }
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "policy file ", path, " is writable by group or others (mode ",
         absl::StrFormat("%04o", st.st_mode & 07777),
         "); anyone who can write it can grant themselves access (fix: chmod "
-        "go-w '",
-        path, "')"));
+        "go-w ",
+        store::ShellQuote(path), ")"));
   }
   if (st.st_size > static_cast<off_t>(kMaxPolicyBytes)) {
     return absl::InvalidArgumentError(
