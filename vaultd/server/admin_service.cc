@@ -46,15 +46,13 @@ AdminService::Authorize(grpc::ServerContext* ctx, absl::string_view action) {
   auto caller = connections_.Lookup(ctx->peer());
   if (!caller.ok()) return caller.status();
   uid_t uid = (*caller)->uid;
-  bool allowed = uid == 0 || uid == geteuid() ||
-                 std::find(options_.admin_uids.begin(),
-                           options_.admin_uids.end(),
-                           uid) != options_.admin_uids.end();
+  bool allowed = options_.is_admin ? options_.is_admin(uid)
+                                   : (uid == 0 || uid == geteuid());
   if (!allowed) {
-    Event e;
+    audit::Event e;
     e.name = std::string(action);
     e.decision = "deny";
-    e.caller = caller->get();
+    e.caller = audit::Caller::From(**caller);
     e.reason = "not an administrator";
     events_.Record(e);
     return absl::PermissionDeniedError(
@@ -67,10 +65,10 @@ AdminService::Authorize(grpc::ServerContext* ctx, absl::string_view action) {
 grpc::Status AdminService::Finish(const peer::PeerIdentity& caller,
                                   absl::string_view action,
                                   const absl::Status& status) {
-  Event e;
+  audit::Event e;
   e.name = std::string(action);
   e.decision = status.ok() ? "allow" : "error";
-  e.caller = &caller;
+  e.caller = audit::Caller::From(caller);
   if (!status.ok()) e.reason = std::string(status.message());
   events_.Record(e);
   return ToGrpc(status);
@@ -170,10 +168,10 @@ grpc::Status AdminService::RevokeToken(grpc::ServerContext* ctx,
   auto caller = Authorize(ctx, "admin.revoke_token");
   if (!caller.ok()) return ToGrpc(caller.status());
   absl::Status s = core_.RevokeToken(req->jti());
-  Event e;
+  audit::Event e;
   e.name = "admin.revoke_token";
   e.decision = s.ok() ? "allow" : "error";
-  e.caller = caller->get();
+  e.caller = audit::Caller::From(**caller);
   if (s.ok()) e.jti = req->jti();
   if (!s.ok()) e.reason = std::string(s.message());
   events_.Record(e);

@@ -15,13 +15,16 @@
 namespace layer_vault::server {
 
 // AdminService serves layer.vault.v1.Admin on the admin socket. Every RPC
-// first checks the attested caller: the daemon's own uid, root, or one of
-// `admin_uids`; anyone else gets PERMISSION_DENIED and an audit event.
+// first checks the attested caller with `is_admin` (the daemon's own uid,
+// root, or a policy's admin uid, read at each call so a policy reload
+// applies); anyone else gets PERMISSION_DENIED and an audit event.
 // Thread-safe; the referenced objects must outlive it.
 class AdminService final : public layer::vault::v1::Admin::Service {
  public:
   struct Options {
-    std::vector<uid_t> admin_uids;
+    // Whether `uid` may administer vaultd; null allows only root and the
+    // daemon's own uid.
+    std::function<bool(uid_t)> is_admin;
     std::string version = "0.1.0";
     // Checks a new PAT with a cheap authenticated read before it is stored
     // (set by the relay wiring); null skips verification.

@@ -6,11 +6,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/redact.h"
-#include "nlohmann/json.hpp"
+#include "vaultd/audit/audit_log.h"
 #include "vaultd/policy/policy_holder.h"
 #include "vaultd/server/daemon.h"
 #include "vaultd/server/process.h"
@@ -26,39 +24,18 @@ void Fail(absl::string_view what, const absl::Status& status) {
   (void)ignored;
 }
 
-// Audit events as JSON lines on stderr (journald under systemd).
-class StderrEvents final : public EventSink {
+// Audit events go to the audit log (file and/or stderr for journald).
+class AuditEvents final : public EventSink {
  public:
-  void Record(const Event& e) override {
-    nlohmann::json j;
-    j["time"] = absl::FormatTime(absl::RFC3339_sec, absl::Now(),
-                                 absl::UTCTimeZone());
-    j["event"] = e.name;
-    j["decision"] = e.decision;
-    if (e.caller != nullptr) {
-      j["pid"] = e.caller->pid;
-      j["uid"] = e.caller->uid;
-      j["exe"] = e.caller->exe_path;
-    }
-    if (!e.jti.empty()) j["jti"] = e.jti;
-    if (!e.scope.empty()) j["scope"] = e.scope;
-    if (!e.operation.empty()) j["operation"] = e.operation;
-    if (e.http_status != 0) j["http_status"] = e.http_status;
-    if (e.latency > absl::ZeroDuration()) {
-      j["latency_ms"] = absl::ToDoubleMilliseconds(e.latency);
-    }
-    if (!e.reason.empty()) j["reason"] = e.reason;
-    common::RedactJsonInPlace(j);
-    std::string line =
-        j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-        "\n";
-    absl::MutexLock lock(&mu_);
-    ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
-    (void)ignored;
+  explicit AuditEvents(audit::AuditLog& log) : log_(log) {}
+  void Record(const audit::Event& event) override {
+    // Not fail-closed: a full disk must not take the token service down;
+    // dropped lines are counted by the log.
+    (void)log_.Record(event);
   }
 
  private:
-  absl::Mutex mu_;
+  audit::AuditLog& log_;
 };
 
 }  // namespace
@@ -88,6 +65,12 @@ int RunVaultd(const DaemonConfig& config) {
   core_options.key_source = *key_source;
   core_options.key_environment = store::KeyEnvironment::FromProcess();
   core_options.keyring_options.rotation_period = config.signing_key_rotation;
+  // Token lifetimes come from the policy at start (900 s is a hard cap the
+  // policy cannot raise).
+  const policy::TokenLimits limits = (*policy)->Get()->token_limits();
+  core_options.token_options.default_ttl = limits.default_ttl;
+  core_options.token_options.max_ttl = limits.max_ttl;
+  core_options.keyring_options.max_token_ttl = limits.max_ttl;
   auto core = VaultCore::Open(core_options, *common::RealClock());
   if (!core.ok()) {
     Fail(absl::StrCat("cannot open the store in ", config.state_dir),
@@ -101,7 +84,15 @@ int RunVaultd(const DaemonConfig& config) {
     }
   }
 
-  StderrEvents events;
+  audit::AuditOptions audit_options;
+  if (!config.audit_log.empty()) audit_options.path = config.audit_log;
+  audit_options.also_stderr = config.audit_stderr || config.audit_log.empty();
+  auto audit_log = audit::AuditLog::Create(std::move(audit_options));
+  if (!audit_log.ok()) {
+    Fail("cannot open the audit log", audit_log.status());
+    return 1;
+  }
+  AuditEvents events(**audit_log);
   DaemonParts parts;
   parts.core = core->get();
   parts.events = &events;
@@ -114,7 +105,9 @@ int RunVaultd(const DaemonConfig& config) {
     grant.reason = d.allowed ? d.matched_rule : d.reason;
     return grant;
   };
-  parts.admin.admin_uids = holder->Get()->admin_uids();
+  parts.admin.is_admin = [holder](uid_t uid) {
+    return holder->Get()->IsAdmin(uid, geteuid());
+  };
   parts.reload = [holder] { return holder->Reload(); };
 
   if (absl::Status s = RunDaemon(config, std::move(parts)); !s.ok()) {

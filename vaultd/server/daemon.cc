@@ -112,7 +112,7 @@ absl::Status RunDaemon(const DaemonConfig& config, DaemonParts parts) {
     return [&, server, socket_name](int fd) {
       auto identity = peer::ReadPeer(fd);
       if (!identity.ok()) {
-        Event e;
+        audit::Event e;
         e.name = "auth";
         e.decision = "deny";
         e.reason = absl::StrCat(socket_name, ": cannot attest caller: ",

@@ -43,10 +43,10 @@ absl::StatusOr<WorkloadService::Caller> WorkloadService::Authorize(
   Caller caller{*std::move(peer), {}};
   caller.grant = policy_(*caller.peer);
   if (!caller.grant.allowed) {
-    Event e;
+    audit::Event e;
     e.name = std::string(event);
     e.decision = "deny";
-    e.caller = caller.peer.get();
+    e.caller = audit::Caller::From(*caller.peer);
     e.reason = caller.grant.reason;
     events_.Record(e);
     return absl::PermissionDeniedError(
@@ -62,10 +62,10 @@ absl::StatusOr<token::VerifiedToken> WorkloadService::CheckToken(
   auto verified = core_.VerifyToken(token, CallerIdentityOf(*caller.peer),
                                     required_scope);
   if (!verified.ok()) {
-    Event e;
+    audit::Event e;
     e.name = std::string(event);
     e.decision = "deny";
-    e.caller = caller.peer.get();
+    e.caller = audit::Caller::From(*caller.peer);
     e.operation = std::string(operation);
     e.scope = std::string(required_scope);
     e.reason = std::string(verified.status().message());
@@ -82,10 +82,10 @@ grpc::Status WorkloadService::IssueToken(grpc::ServerContext* ctx,
   const auto& granted = caller->grant.scopes;
   for (const std::string& scope : req->scopes()) {
     if (std::find(granted.begin(), granted.end(), scope) == granted.end()) {
-      Event e;
+      audit::Event e;
       e.name = "token.deny";
       e.decision = "deny";
-      e.caller = caller->peer.get();
+      e.caller = audit::Caller::From(*caller->peer);
       e.scope = scope;
       e.reason = "scope not granted by policy";
       events_.Record(e);
@@ -99,10 +99,10 @@ grpc::Status WorkloadService::IssueToken(grpc::ServerContext* ctx,
   request.audience = req->audience();
   request.ttl = absl::Seconds(req->ttl_seconds());
   auto issued = core_.IssueToken(CallerIdentityOf(*caller->peer), request);
-  Event e;
+  audit::Event e;
   e.name = issued.ok() ? "token.issue" : "token.deny";
   e.decision = issued.ok() ? "allow" : "error";
-  e.caller = caller->peer.get();
+  e.caller = audit::Caller::From(*caller->peer);
   e.scope = absl::StrJoin(request.scopes, " ");
   if (issued.ok()) e.jti = issued->jti;
   if (!issued.ok()) e.reason = std::string(issued.status().message());
@@ -138,10 +138,10 @@ grpc::Status WorkloadService::CallLayer(grpc::ServerContext* ctx,
   if (!credential.ok()) return ToGrpc(credential.status());
   auto result = relay_->Call(*caller->peer, req->operation(),
                              req->params_json(), **credential);
-  Event e;
+  audit::Event e;
   e.name = "relay.call";
   e.decision = result.ok() ? "allow" : "error";
-  e.caller = caller->peer.get();
+  e.caller = audit::Caller::From(*caller->peer);
   e.jti = verified->claims.jti;
   e.scope = *scope;
   e.operation = req->operation();
