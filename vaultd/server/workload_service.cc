@@ -23,6 +23,7 @@ token::CallerIdentity CallerIdentityOf(const peer::PeerIdentity& peer) {
   id.gid = peer.gid;
   id.pid = peer.pid;
   id.process_start_time = peer.start_time_ticks;
+  id.boot_id = peer.boot_id;
   return id;
 }
 

@@ -33,7 +33,8 @@ std::string CallerBinding(const CallerIdentity& caller) {
   const std::string uid = absl::StrCat(caller.uid);
   const std::string pid = absl::StrCat(caller.pid);
   const std::string start = absl::StrCat(caller.process_start_time);
-  const absl::string_view pieces[] = {kBindingLabel, uid, pid, start};
+  const absl::string_view pieces[] = {kBindingLabel, caller.boot_id, uid, pid,
+                                      start};
   return Pae(pieces);
 }
 

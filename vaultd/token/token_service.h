@@ -30,13 +30,16 @@ struct CallerIdentity {
   // Field 22 of /proc/<pid>/stat (start time in clock ticks since boot): with
   // the pid it names one process for the lifetime of the boot.
   uint64_t process_start_time = 0;
+  // /proc/sys/kernel/random/boot_id: pid and start time are unique only
+  // within one boot, so the binding names the boot too.
+  std::string boot_id;
   // Optional; informational here, NOT part of the binding (its stability
   // across connections of one process depends on the kernel).
   std::string pidfd_identity;
 };
 
 // CallerBinding returns the implicit assertion that binds a token to
-// `caller`: PAE(["layer-vault.caller-binding.v1", uid, pid,
+// `caller`: PAE(["layer-vault.caller-binding.v1", boot_id, uid, pid,
 // process_start_time]) with the numbers in canonical decimal. It is signed
 // but never carried in the token, so a token presented by another uid, pid
 // or process incarnation fails signature verification.

@@ -265,6 +265,10 @@ TEST(CallerBindingTest, IsCanonicalAndInjective) {
   b.pid = 3;
   EXPECT_NE(CallerBinding(a), CallerBinding(b));
   EXPECT_THAT(CallerBinding(a), HasSubstr("layer-vault.caller-binding.v1"));
+  // The same pid and start time after a reboot is another process.
+  b = a;
+  b.boot_id = "another-boot";
+  EXPECT_NE(CallerBinding(a), CallerBinding(b));
 }
 
 TEST_F(TokenServiceTest, TokenFromAnotherKeyIsRejected) {
