@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <csignal>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -112,6 +113,28 @@ TEST_F(ForeignUidTest, AdminServiceRefusesAnotherUidThatReachesIt) {
   EXPECT_TRUE(Call(&v1::Admin::Stub::Status, vaultd->admin(),
                    v1::StatusRequest(), &status)
                   .ok());
+}
+
+TEST_F(ForeignUidTest, AdminUidsFollowPolicyReloads) {
+  // The policy's admin_uids grant the admin API to other users; a SIGHUP
+  // that removes one must take it away without a restart.
+  VaultdOptions options;
+  options.top_dir_mode = 0711;
+  options.socket_activation = true;
+  options.activated_dir_mode = 0755;
+  options.activated_socket_mode = 0666;
+  const std::vector<PolicyRule> rules = {{"root", {0}, {}, {"layer:read"}}};
+  options.policy_json = PolicyJson(rules, /*admin_uids=*/{kNobody});
+  Vaultd* vaultd = StartVaultd(options);
+  ASSERT_NE(vaultd, nullptr);
+  EXPECT_EQ(AsNobody(vaultd->admin_socket(), "admin_status"),
+            CodeLine(StatusCode::OK));
+
+  ASSERT_TRUE(vaultd->WritePolicy(PolicyJson(rules)).ok());
+  ASSERT_TRUE(vaultd->Signal(SIGHUP).ok());
+  ASSERT_TRUE(vaultd->WaitForStderr("policy reloaded", absl::Seconds(10)).ok());
+  EXPECT_EQ(AsNobody(vaultd->admin_socket(), "admin_status"),
+            CodeLine(StatusCode::PERMISSION_DENIED));
 }
 
 }  // namespace

@@ -222,11 +222,13 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   return result;
 }
 
-std::string PolicyJson(const std::vector<PolicyRule>& rules) {
+std::string PolicyJson(const std::vector<PolicyRule>& rules,
+                       const std::vector<uint32_t>& admin_uids) {
   nlohmann::json doc;
   doc["version"] = 1;
   doc["global"]["rate_limit"] = {{"requests_per_second", 10000},
                                  {"burst", 100000}};
+  if (!admin_uids.empty()) doc["global"]["admin_uids"] = admin_uids;
   doc["rules"] = nlohmann::json::array();
   for (const PolicyRule& rule : rules) {
     nlohmann::json r;

@@ -66,9 +66,10 @@ struct PolicyRule {
   std::vector<std::string> scopes;
 };
 
-// PolicyJson renders a valid policy (vaultd/policy/POLICY.md) with `rules`
-// and generous rate limits (benchmarks must not hit them).
-std::string PolicyJson(const std::vector<PolicyRule>& rules);
+// PolicyJson renders a valid policy (vaultd/policy/POLICY.md) with `rules`,
+// `admin_uids` and generous rate limits (benchmarks must not hit them).
+std::string PolicyJson(const std::vector<PolicyRule>& rules,
+                       const std::vector<uint32_t>& admin_uids = {});
 
 // The default policy: the calling uid may have layer:read and layer:upload
 // (and nothing else, so a test can ask for layer:generate to be refused).
