@@ -12,8 +12,17 @@ namespace layer_vault::vaultctl {
 namespace {
 
 const FlagSpec* FindFlag(const Command& command, absl::string_view name) {
+  if (name.empty()) return nullptr;
   for (const FlagSpec& flag : command.flags) {
     if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+// The first positional spec of `command` that `flags` has no value for.
+const FlagSpec* NextPositional(const Command& command, const Flags& flags) {
+  for (const FlagSpec& flag : command.flags) {
+    if (flag.name.empty() && !flags.Has(flag.value_name)) return &flag;
   }
   return nullptr;
 }
@@ -61,6 +70,16 @@ void CommandTable::Add(Command command) {
   commands_.push_back(std::move(command));
 }
 
+void CommandTable::Replace(Command command) {
+  for (Command& c : commands_) {
+    if (c.name == command.name) {
+      c = std::move(command);
+      return;
+    }
+  }
+  std::abort();  // nothing to replace
+}
+
 const Command* CommandTable::Find(absl::string_view name) const {
   for (const Command& c : commands_) {
     if (c.name == name) return &c;
@@ -88,8 +107,10 @@ std::string CommandHelp(const Command& command) {
   std::vector<FlagSpec> flags = command.flags;
   flags.push_back({"help", "", "print this help and exit"});
   for (const FlagSpec& f : flags) {
-    std::string left = absl::StrCat("--", f.name);
-    if (!f.value_name.empty()) absl::StrAppend(&left, " ", f.value_name);
+    std::string left = f.name.empty() ? f.value_name : absl::StrCat("--", f.name);
+    if (!f.name.empty() && !f.value_name.empty()) {
+      absl::StrAppend(&left, " ", f.value_name);
+    }
     absl::StrAppendFormat(&out, "  %-32s %s\n", left, f.help);
   }
   absl::StrAppend(&out, "\n", ExitCodeHelp());
@@ -122,13 +143,25 @@ int RunCommandLine(const CommandTable& table,
     return ctx.Usage("", absl::StrCat("unknown command '", name, "'"));
   }
   Flags flags;
+  bool flags_ended = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
+    if (!flags_ended && (arg == "--help" || arg == "-h")) {
       ctx.Out(CommandHelp(*command));
       return kExitOk;
     }
-    if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
+    const bool positional =
+        flags_ended || !absl::StartsWith(arg, "--") || arg.size() == 2;
+    const FlagSpec* slot = NextPositional(*command, flags);
+    if (!flags_ended && arg == "--" && slot != nullptr) {
+      flags_ended = true;
+      continue;
+    }
+    if (positional && slot != nullptr) {
+      flags.Set(slot->value_name, arg);
+      continue;
+    }
+    if (positional) {
       // Not echoed: it might be a secret typed in the wrong place.
       return ctx.Usage(name, absl::StrCat("unexpected argument #", i,
                                           " (vaultctl takes secrets only from "
@@ -162,6 +195,9 @@ int RunCommandLine(const CommandTable& table,
       value = args[++i];
     }
     flags.Set(flag_name, *std::move(value));
+  }
+  if (const FlagSpec* missing = NextPositional(*command, flags)) {
+    return ctx.Usage(name, absl::StrCat("missing ", missing->value_name));
   }
   return command->run(flags, ctx);
 }

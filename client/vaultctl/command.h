@@ -15,9 +15,14 @@
 
 namespace layer_vault::vaultctl {
 
-// FlagSpec declares one --flag of a command.
+// FlagSpec declares one --flag of a command. A spec with an empty `name`
+// declares a required positional argument instead (e.g. `revoke JTI`): its
+// value is stored under `value_name` ("JTI"). Positional arguments fill the
+// positional specs in order; "--" ends the flags, so a value that starts
+// with "--" can still be passed. A command without positional specs keeps
+// refusing stray arguments without echoing them (they may be secrets).
 struct FlagSpec {
-  std::string name;        // without the leading "--"
+  std::string name;        // without the leading "--"; empty: positional
   std::string value_name;  // e.g. "DIR"; empty for a boolean flag
   std::string help;
 };
@@ -90,6 +95,9 @@ class CommandTable {
  public:
   // Crashes on a duplicate name: a broken invariant of the program.
   void Add(Command command);
+  // Replaces the command of the same name (e.g. online commands extending
+  // an offline one). Crashes if there is none.
+  void Replace(Command command);
   const Command* Find(absl::string_view name) const;
   const std::vector<Command>& commands() const { return commands_; }
 

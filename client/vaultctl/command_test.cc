@@ -104,5 +104,56 @@ TEST(ExitCodeTest, MapsStoreErrors) {
   EXPECT_EQ(ExitCodeFor(absl::InternalError("")), kExitError);
 }
 
+TEST_F(CommandTest, PositionalArgumentsFillDeclaredSlots) {
+  table_.Add({"revoke", "revokes", "vaultctl revoke JTI", "Revokes.",
+              {{"", "JTI", "the id"}, {"json", "", "JSON output"}},
+              "",
+              [](const Flags& flags, Context& ctx) {
+                ctx.Out("jti=" + flags.Get("JTI") + "\n");
+                return 0;
+              }});
+  EXPECT_EQ(Run({"revoke", "abc", "--json"}), 0);
+  EXPECT_EQ(out_.str(), "jti=abc\n");
+  EXPECT_EQ(Run({"revoke", "--", "--starts-with-dashes"}), 0);
+  EXPECT_EQ(out_.str(), "jti=--starts-with-dashes\n");
+  EXPECT_EQ(Run({"revoke"}), kExitUsage);
+  EXPECT_TRUE(absl::StrContains(err_.str(), "missing JTI"));
+  // A second stray argument is refused and not echoed.
+  EXPECT_EQ(Run({"revoke", "abc", "my secret"}), kExitUsage);
+  EXPECT_FALSE(absl::StrContains(err_.str(), "my secret"));
+  EXPECT_EQ(Run({"revoke", "--help"}), 0);
+  EXPECT_TRUE(absl::StrContains(out_.str(), "  JTI "));
+}
+
+TEST_F(CommandTest, ReplaceSwapsACommandOfTheSameName) {
+  Command echo = *table_.Find("echo");
+  echo.run = [](const Flags&, Context& ctx) {
+    ctx.Out("replaced\n");
+    return 0;
+  };
+  table_.Replace(echo);
+  EXPECT_EQ(table_.commands().size(), 1u);
+  EXPECT_EQ(Run({"echo"}), 0);
+  EXPECT_EQ(out_.str(), "replaced\n");
+}
+
+TEST(ExitCodeTest, MapsVaultdErrors) {
+  EXPECT_EQ(OnlineExitCodeFor(absl::OkStatus()), 0);
+  EXPECT_EQ(OnlineExitCodeFor(absl::UnavailableError("")),
+            kExitVaultdUnavailable);
+  EXPECT_EQ(OnlineExitCodeFor(absl::DeadlineExceededError("")),
+            kExitVaultdUnavailable);
+  EXPECT_EQ(OnlineExitCodeFor(absl::FailedPreconditionError("")),
+            kExitVaultdState);
+  EXPECT_EQ(OnlineExitCodeFor(absl::PermissionDeniedError("")),
+            kExitVaultdRefused);
+  EXPECT_EQ(OnlineExitCodeFor(absl::UnauthenticatedError("")),
+            kExitWrongKeyOrTampered);
+  EXPECT_EQ(OnlineExitCodeFor(absl::InvalidArgumentError("")),
+            kExitInvalidInput);
+  EXPECT_EQ(OnlineExitCodeFor(absl::DataLossError("")), kExitDamaged);
+  EXPECT_EQ(OnlineExitCodeFor(absl::InternalError("")), kExitError);
+}
+
 }  // namespace
 }  // namespace layer_vault::vaultctl

@@ -27,6 +27,30 @@ int ExitCodeFor(const absl::Status& status) {
   }
 }
 
+int OnlineExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return kExitVaultdUnavailable;
+    case absl::StatusCode::kFailedPrecondition:
+      return kExitVaultdState;
+    case absl::StatusCode::kPermissionDenied:
+      return kExitVaultdRefused;
+    case absl::StatusCode::kUnauthenticated:
+      return kExitWrongKeyOrTampered;
+    case absl::StatusCode::kInvalidArgument:
+      return kExitInvalidInput;
+    case absl::StatusCode::kNotFound:
+      return kExitNotFound;
+    case absl::StatusCode::kDataLoss:
+      return kExitDamaged;
+    default:
+      return kExitError;
+  }
+}
+
 std::string ExitCodeHelp() {
   return R"(exit codes:
   0   success
@@ -41,6 +65,11 @@ std::string ExitCodeHelp() {
   9   store file damaged (truncated, corrupt, unsupported format version)
   10  insecure permissions or ownership (the message gives the fix)
   11  the store is in use by another process (vaultd running?)
+  12  vaultd unavailable: not running at the socket, not answering, or
+      Layer.ai unreachable for a check (retrying later may work)
+  13  vaultd cannot do it in its current state (sealed: run vaultctl unlock;
+      already unlocked; no token stored; token rejected by Layer.ai)
+  14  vaultd refused this process (not root, the vaultd user or an admin)
 )";
 }
 

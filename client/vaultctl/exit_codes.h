@@ -23,6 +23,13 @@ namespace layer_vault::vaultctl {
 //   9  store file damaged: truncated, corrupt, or unsupported format version
 //   10 insecure permissions or ownership (the message gives the fix)
 //   11 the store is in use by another process (vaultd running?)
+// Online commands (talking to vaultd over its admin socket) also use:
+//   12 vaultd unavailable: not running at the socket, not answering, or
+//      Layer.ai unreachable for a check (retrying later may work)
+//   13 vaultd cannot do it in its current state: sealed (run vaultctl
+//      unlock), already unlocked, no token stored, token rejected by Layer.ai
+//   14 vaultd refused this process (not root, the vaultd user or an admin
+//      uid of the policy)
 enum ExitCode : int {
   kExitOk = 0,
   kExitDoctorWarnings = 1,
@@ -36,11 +43,20 @@ enum ExitCode : int {
   kExitDamaged = 9,
   kExitInsecure = 10,
   kExitBusy = 11,
+  kExitVaultdUnavailable = 12,
+  kExitVaultdState = 13,
+  kExitVaultdRefused = 14,
 };
 
 // The exit code for a failed operation, from its status code (store.h
 // documents which condition has which code). OK maps to 0.
 int ExitCodeFor(const absl::Status& status);
+
+// The exit code for a failed call to vaultd (client/admin_client.h errors):
+// UNAVAILABLE and DEADLINE_EXCEEDED 12, FAILED_PRECONDITION 13,
+// PERMISSION_DENIED 14, UNAUTHENTICATED (wrong passphrase) 8,
+// INVALID_ARGUMENT 5, NOT_FOUND 6, DATA_LOSS 9, others 3.
+int OnlineExitCodeFor(const absl::Status& status);
 
 // The table above, for --help.
 std::string ExitCodeHelp();
