@@ -11,6 +11,7 @@
 
 #include "client/vaultctl/command.h"
 #include "client/vaultctl/offline_commands.h"
+#include "client/vaultctl/online_commands.h"
 #include "common/clock.h"
 #include "vaultd/store/key_source.h"
 
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
 
   layer_vault::vaultctl::CommandTable table;
   layer_vault::vaultctl::AddOfflineCommands(table);
+  layer_vault::vaultctl::AddOnlineCommands(table);
 
   layer_vault::vaultctl::Context ctx(
       std::cout, std::cerr, STDIN_FILENO, "/dev/tty",
