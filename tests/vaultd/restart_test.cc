@@ -71,6 +71,30 @@ TEST_F(RestartTest, KeepsSigningKeyAndRevokedJtis) {
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
+TEST_F(RestartTest, AfterACrashReplacesStaleSocketsAndKeepsRevocations) {
+  v1::IssueTokenResponse revoked, kept;
+  ASSERT_TRUE(Issue(*vaultd_, {"layer:read"}, &revoked).ok());
+  ASSERT_TRUE(Issue(*vaultd_, {"layer:read"}, &kept).ok());
+  v1::RevokeTokenRequest req;
+  req.set_jti(revoked.jti());
+  v1::RevokeTokenResponse resp;
+  ASSERT_TRUE(
+      Call(&v1::Admin::Stub::RevokeToken, vaultd_->admin(), req, &resp).ok());
+
+  ASSERT_TRUE(vaultd_->Kill().ok());
+  // Left behind by the crash: nobody listens on them any more.
+  struct stat st;
+  ASSERT_EQ(lstat(vaultd_->workload_socket().c_str(), &st), 0);
+  ASSERT_TRUE(S_ISSOCK(st.st_mode));
+  ASSERT_NE(ConnectErrno(vaultd_->workload_socket()), 0);
+
+  absl::Status started = vaultd_->Start();
+  ASSERT_TRUE(started.ok()) << started;
+  EXPECT_EQ(Spend(vaultd_->workload(), revoked.token()).error_code(),
+            StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(Spend(vaultd_->workload(), kept.token()).ok());
+}
+
 TEST_F(RestartTest, KeepsRevokeAll) {
   v1::IssueTokenResponse issued;
   ASSERT_TRUE(Issue(*vaultd_, {"layer:read"}, &issued).ok());

@@ -563,6 +563,16 @@ absl::Status Vaultd::Stop() {
   return absl::OkStatus();
 }
 
+absl::Status Vaultd::Kill() {
+  if (!running()) return absl::FailedPreconditionError("vaultd is not running");
+  workload_.reset();
+  admin_.reset();
+  if (kill(pid_, SIGKILL) != 0) return Errno("kill");
+  auto code = Reap(absl::Seconds(30));
+  if (!code.ok()) return code.status();
+  return absl::OkStatus();
+}
+
 absl::Status Vaultd::Restart() {
   if (absl::Status s = Stop(); !s.ok()) return s;
   return Start();

@@ -129,6 +129,8 @@ class Vaultd {
   // exited with code 0. Drops the channels of this run.
   absl::Status Stop();
   absl::Status Restart();
+  // SIGKILL (a crash): vaultd gets no chance to clean up.
+  absl::Status Kill();
   absl::Status Signal(int signal);
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
