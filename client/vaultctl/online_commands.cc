@@ -206,10 +206,12 @@ int Unlock(const Flags& flags, Context& ctx) {
     return kExitOk;
   }
   if (status->key_source() != "passphrase") {
-    return Fail(ctx, absl::FailedPreconditionError(absl::StrCat(
-                         "vaultd's store is unlocked by its ",
-                         status->key_source(),
-                         ", not a passphrase; restart vaultd to unseal it")));
+    // vaultd re-reads its own key source; no passphrase is needed.
+    absl::Status unlocked = (*admin)->Unlock(SecretBytes());
+    if (!unlocked.ok()) return Fail(ctx, unlocked);
+    ctx.Out(absl::StrCat("vaultd unlocked from its ", status->key_source(),
+                         "\n"));
+    return kExitOk;
   }
   absl::StatusOr<SecretBytes> passphrase;
   if (flags.Has("passphrase-file")) {
@@ -381,7 +383,9 @@ void AddOnlineCommands(CommandTable& table) {
        "vaultctl unlock [--admin-socket PATH] [--passphrase-file FILE]",
        "Reads the store passphrase from the terminal with echo off (or from\n"
        "FILE, '-' for stdin) and sends it to vaultd over the admin socket.\n"
-       "Does nothing if vaultd is already unlocked.",
+       "With a key-file or systemd-credential store vaultd re-reads its key\n"
+       "and no passphrase is asked. Does nothing if vaultd is already\n"
+       "unlocked.",
        {kAdminSocketFlag,
         {"passphrase-file", "FILE",
          "read the passphrase from FILE ('-': stdin), not the terminal"}},
@@ -390,8 +394,7 @@ void AddOnlineCommands(CommandTable& table) {
   table.Add(
       {"lock", "seal vaultd: wipe the token and signing keys from its memory",
        "vaultctl lock [--admin-socket PATH]",
-       "Seals vaultd. Tokens stop working until vaultctl unlock (with a\n"
-       "passphrase store) or a restart (key-file or systemd-credential).",
+       "Seals vaultd. Tokens stop working until vaultctl unlock.",
        {kAdminSocketFlag},
        "",
        Lock});

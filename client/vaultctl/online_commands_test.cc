@@ -252,12 +252,19 @@ TEST_F(VaultctlOnlineTest, UnlockFromStdinThenAlreadyUnlocked) {
   EXPECT_EQ(again.out, "vaultd is already unlocked\n");
 }
 
-TEST_F(VaultctlOnlineTest, UnlockOfAKeyFileStoreIsRefusedWithoutAsking) {
+TEST_F(VaultctlOnlineTest, UnlockOfAKeyFileStoreRereadsTheKeyWithoutAsking) {
   StartVaultd();
   ASSERT_TRUE(Admin()->Lock().ok());
+  auto sealed = Admin()->Status();
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  ASSERT_TRUE(sealed->sealed());
+  // No terminal and no passphrase file: it must not ask for one.
   Result r = Run({"unlock"});
-  EXPECT_EQ(r.exit_code, kExitVaultdState) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("not a passphrase"));
+  EXPECT_EQ(r.exit_code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("unlocked from its key-file"));
+  auto status = Admin()->Status();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_FALSE(status->sealed());
 }
 
 TEST_F(VaultctlOnlineTest, UnlockReadsTheTerminalWithEchoOff) {

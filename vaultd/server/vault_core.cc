@@ -74,9 +74,17 @@ absl::Status VaultCore::Unlock(crypto::SecretBytes passphrase) {
   }
   if (store_->header().key_source.kind() !=
       store::KeySourceKind::kPassphrase) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the store's key source is ", store_->header().key_source.kind_name(),
-        ", not a passphrase; vaultd unseals it at start"));
+    // After a Lock, a key-file or systemd-credential store is unsealed again
+    // from its own key source; the passphrase field is ignored.
+    if (options_.key_source.kind() == store::KeySourceKind::kPassphrase) {
+      return absl::FailedPreconditionError(
+          "vaultd was started with a passphrase key source but the store "
+          "uses another one; fix --key_source");
+    }
+    auto key = store::KeyMaterial::Read(options_.key_source,
+                                        options_.key_environment);
+    if (!key.ok()) return key.status();
+    return UnsealLocked(*key);
   }
   return UnsealLocked(store::KeyMaterial::FromPassphrase(std::move(passphrase)));
 }

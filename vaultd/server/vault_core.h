@@ -82,8 +82,9 @@ class VaultCore {
   // Unseals with the configured systemd-credential or key-file source.
   // FAILED_PRECONDITION for a passphrase source; store errors otherwise.
   absl::Status UnsealFromKeySource();
-  // Unseals with a passphrase. FAILED_PRECONDITION if already unsealed or
-  // the store has another key source; UNAUTHENTICATED for a wrong
+  // Unseals with a passphrase; a store with another key source is unsealed
+  // from that source instead (after a Lock) and `passphrase` is ignored.
+  // FAILED_PRECONDITION if already unsealed; UNAUTHENTICATED for a wrong
   // passphrase or tampered store.
   absl::Status Unlock(crypto::SecretBytes passphrase);
   // Wipes the PAT, record and signing keys from memory. Idempotent.
