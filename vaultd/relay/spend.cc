@@ -459,25 +459,26 @@ absl::Status SpendController::Release(absl::string_view reservation_id) {
 
 absl::Status SpendController::RecordCharge(absl::string_view caller,
                                            absl::string_view run_id,
-                                           double actual) {
+                                           std::optional<double> actual) {
   if (absl::Status s = ValidKey("caller", caller); !s.ok()) return s;
   if (absl::Status s = ValidKey("run id", run_id); !s.ok()) return s;
-  if (!ValidCu(actual)) {
+  if (actual && !ValidCu(*actual)) {
     return absl::InvalidArgumentError(
         "spend: the charge must be a finite number between 0 and 1e12");
   }
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
-  json record{{"v", 1},
-              {"op", "charge"},
-              {"run", std::string(run_id)},
-              {"ucu", ToMicro(actual)}};
+  json record{{"v", 1}, {"op", "charge"}, {"run", std::string(run_id)}};
   auto run_it = run_to_entry_.find(run_id);
   if (run_it != run_to_entry_.end()) {
     const Entry& e = entries_.at(run_it->second);
     if (e.state == State::kCharged) return absl::OkStatus();  // replay
     record["id"] = run_it->second;
+    record["ucu"] = actual ? ToMicro(*actual) : e.ucu;
+  } else if (!actual) {
+    return absl::OkStatus();  // nothing reserved, nothing known
   } else {
+    record["ucu"] = ToMicro(*actual);
     record["id"] = absl::StrCat("run:", run_id);
     record["caller"] = std::string(caller);
     record["t"] = absl::ToUnixSeconds(now);

@@ -109,12 +109,14 @@ class SpendController {
   absl::Status Release(absl::string_view reservation_id);
 
   // Records the actual charge of a finished run, replacing its reservation.
-  // Idempotent per run: replaying a charge for a run already charged is OK
-  // and changes nothing. A run without a reservation is charged to
-  // `caller` in the current period; a reserved run stays with the caller
-  // that reserved it.
+  // `actual` nullopt means "the run finished but its charge is unknown":
+  // the reservation becomes the final charge (and a run without one records
+  // nothing). Idempotent per run: replaying a charge for a run already
+  // charged is OK and changes nothing. A run without a reservation is
+  // charged to `caller` in the current period; a reserved run stays with
+  // the caller that reserved it.
   absl::Status RecordCharge(absl::string_view caller, absl::string_view run_id,
-                            double actual);
+                            std::optional<double> actual);
 
   // `caller`'s view of the current period.
   SpendSummary Summary(absl::string_view caller) const;

@@ -165,6 +165,21 @@ TEST_F(SpendTest, ChargeStaysWithTheReservingCaller) {
   EXPECT_DOUBLE_EQ(spend->Summary("2000").caller_spent, 0);
 }
 
+TEST_F(SpendTest, UnknownChargeFinalizesTheReservation) {
+  auto spend = Open();
+  auto id = spend->CheckAndReserve("1000", 10);
+  ASSERT_TRUE(spend->BindRun(*id, "run-1", 12).ok());
+  ASSERT_TRUE(spend->RecordCharge("1000", "run-1", std::nullopt).ok());
+  SpendSummary s = spend->Summary("1000");
+  EXPECT_DOUBLE_EQ(s.caller_spent, 12);
+  EXPECT_DOUBLE_EQ(s.caller_reserved, 0);
+  ASSERT_TRUE(spend->RecordCharge("1000", "run-1", 1).ok());  // already final
+  EXPECT_DOUBLE_EQ(spend->Summary("1000").caller_spent, 12);
+  // A run never reserved with an unknown charge records nothing.
+  ASSERT_TRUE(spend->RecordCharge("1000", "run-2", std::nullopt).ok());
+  EXPECT_DOUBLE_EQ(spend->Summary("1000").caller_spent, 12);
+}
+
 TEST_F(SpendTest, UnreservedRunIsChargedToCaller) {
   auto spend = Open();
   ASSERT_TRUE(spend->RecordCharge("1000", "run-x", 2.5).ok());
