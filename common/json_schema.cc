@@ -3,7 +3,12 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+// GCC 12 reports a false -Wmaybe-uninitialized inside libstdc++'s regex
+// automaton when sanitizers are on (GCC bug 105562 family).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
+#pragma GCC diagnostic pop
 #include <string>
 #include <unordered_set>
 #include <utility>
