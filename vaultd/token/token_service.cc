@@ -111,6 +111,13 @@ absl::StatusOr<IssuedToken> TokenService::Issue(const CallerIdentity& caller,
   claims.aud = options_.audience;
   claims.scope = request.scopes;
   claims.iat = FloorSeconds(now);
+  {
+    // Right after RevokeAll the epoch is the next whole second: a token
+    // issued before it would be born revoked. Date it at the epoch instead
+    // (less than a second ahead, well within the leeway).
+    absl::ReaderMutexLock lock(&mu_);
+    if (claims.iat < revocation_epoch_) claims.iat = revocation_epoch_;
+  }
   claims.nbf = claims.iat;
   claims.exp = claims.iat + ttl;
   claims.jti = Base64UrlEncode(crypto::RandomBytes(kJtiBytes));
