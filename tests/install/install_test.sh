@@ -11,7 +11,6 @@ src=$PWD
 # A symlink to tools/install.sh (see BUILD.bazel); installs from the runfiles.
 install_sh=$src/tests/install/install.sh
 work=$(new_tmp)
-trap 'rm -rf "$work"' EXIT
 
 mkdir "$work/bin"
 for b in vaultd vaultctl mcp_frontend; do

@@ -12,9 +12,14 @@ fail() {
 
 pass() { echo "ok: $*"; }
 
-# A fresh directory, removed on exit.
+# Every temporary directory of a test lives in one base directory, removed
+# when the test exits, whether it passes or fails.
+_lv_base=$(mktemp -d "${TEST_TMPDIR:-/tmp}/lvtest.XXXXXX") || fail "mktemp"
+trap 'rm -rf "$_lv_base"' EXIT
+
+# A fresh directory (removed on exit with the base).
 new_tmp() {
-  _t=$(mktemp -d "${TEST_TMPDIR:-/tmp}/lvtest.XXXXXX") || fail "mktemp"
+  _t=$(mktemp -d "$_lv_base/t.XXXXXX") || fail "mktemp"
   echo "$_t"
 }
 
