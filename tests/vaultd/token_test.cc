@@ -124,6 +124,16 @@ TEST_F(TokenTest, EmptyScopeListIsInvalidArgument) {
             StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(TokenTest, UnknownScopeIsInvalidArgument) {
+  v1::IssueTokenResponse issued;
+  EXPECT_EQ(Issue(*vaultd_, {"layer:admin"}, &issued).error_code(),
+            StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Issue(*vaultd_, {"layer:read", "layer:read "}, &issued)
+                .error_code(),
+            StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(issued.token().empty());
+}
+
 TEST_F(TokenTest, ScopeNotGrantedByPolicyIsPermissionDenied) {
   // The default policy grants this process layer:read and layer:upload.
   v1::IssueTokenResponse issued;

@@ -1,5 +1,7 @@
 #include "vaultd/server/connection_registry.h"
 
+#include <sys/socket.h>
+
 #include <utility>
 
 #include "absl/strings/strip.h"
@@ -20,12 +22,26 @@ ConnectionRegistry::Lookup(absl::string_view grpc_peer) const {
       !absl::SimpleAtoi(grpc_peer, &fd) || fd < 0) {
     return absl::PermissionDeniedError("caller is not attested");
   }
-  absl::MutexLock lock(&mu_);
-  auto it = by_fd_.find(fd);
-  if (it == by_fd_.end()) {
-    return absl::PermissionDeniedError("caller is not attested");
+  std::shared_ptr<const peer::PeerIdentity> identity;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = by_fd_.find(fd);
+    if (it == by_fd_.end()) {
+      return absl::PermissionDeniedError("caller is not attested");
+    }
+    identity = it->second;
   }
-  return it->second;
+  // The fd number may have been closed and reused by a newer connection
+  // after this call was queued: the kernel's current answer must still be
+  // the attested peer.
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+      cred.pid != identity->pid || cred.uid != identity->uid) {
+    return absl::PermissionDeniedError(
+        "the connection was replaced; retry on a new connection");
+  }
+  return identity;
 }
 
 }  // namespace layer_vault::server

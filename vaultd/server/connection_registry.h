@@ -25,9 +25,11 @@ class ConnectionRegistry {
  public:
   void Register(int fd, peer::PeerIdentity identity);
 
-  // The identity behind `grpc_peer` ("fd:<n>"). PERMISSION_DENIED for
-  // anything else (a connection that did not come through the accept loop
-  // has no attested identity and is never trusted).
+  // The identity behind `grpc_peer` ("fd:<n>"), checked against the
+  // kernel's current SO_PEERCRED of that fd (so a call queued on a
+  // connection whose fd number was since reused is never attributed to the
+  // newcomer). PERMISSION_DENIED otherwise (a connection that did not come
+  // through the accept loop has no attested identity and is never trusted).
   absl::StatusOr<std::shared_ptr<const peer::PeerIdentity>> Lookup(
       absl::string_view grpc_peer) const;
 

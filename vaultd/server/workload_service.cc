@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/redact.h"
 #include "vaultd/server/grpc_status.h"
 
 namespace layer_vault::server {
@@ -14,6 +15,8 @@ namespace v1 = layer::vault::v1;
 
 constexpr size_t kMaxPingPayload = 4096;
 constexpr size_t kMaxParamsSize = 64 * 1024;
+constexpr absl::string_view kKnownScopes[] = {"layer:read", "layer:generate",
+                                              "layer:upload"};
 
 }  // namespace
 
@@ -81,6 +84,17 @@ grpc::Status WorkloadService::IssueToken(grpc::ServerContext* ctx,
   auto caller = Authorize(ctx, "token.issue");
   if (!caller.ok()) return ToGrpc(caller.status());
   const auto& granted = caller->grant.scopes;
+  if (req->scopes().empty()) {
+    return ToGrpc(absl::InvalidArgumentError("no scope requested"));
+  }
+  for (const std::string& scope : req->scopes()) {
+    if (std::find(std::begin(kKnownScopes), std::end(kKnownScopes), scope) ==
+        std::end(kKnownScopes)) {
+      return ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+          "unknown scope \"", common::Redact(scope),
+          "\"; known: layer:read, layer:generate, layer:upload")));
+    }
+  }
   for (const std::string& scope : req->scopes()) {
     if (std::find(granted.begin(), granted.end(), scope) == granted.end()) {
       audit::Event e;
