@@ -291,8 +291,14 @@ absl::StatusOr<Record> ParseRecord(absl::string_view in) {
         size_t key_len = (static_cast<uint8_t>(value[0]) << 8) |
                          static_cast<uint8_t>(value[1]);
         if (key_len > value.size() - 2) return Corrupt("bad label");
-        record.labels[std::string(value.substr(2, key_len))] =
-            std::string(value.substr(2 + key_len));
+        std::string key(value.substr(2, key_len));
+        // Sorted by key, each key once (FORMAT.md): what SerializeRecord
+        // writes, so that a loaded record saves back unchanged.
+        if (!record.labels.empty() && key <= record.labels.rbegin()->first) {
+          return Corrupt("labels out of order or repeated");
+        }
+        record.labels.emplace(std::move(key),
+                              std::string(value.substr(2 + key_len)));
         break;
       }
       case kTagSigningKeys:
