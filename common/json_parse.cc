@@ -16,6 +16,14 @@ absl::StatusOr<nlohmann::json> ParseJsonBounded(absl::string_view text,
         absl::StrCat(what, " is ", text.size(), " bytes, over the limit of ",
                      limits.max_bytes));
   }
+  // nlohmann::json takes a NUL byte for the end of input: "{}\0<anything>"
+  // would parse as {}, and a caller forwarding the raw text (the relay does)
+  // would forward the rest unvalidated. A raw NUL is never valid JSON (in a
+  // string it must be escaped), so refuse it.
+  if (const size_t nul = text.find('\0'); nul != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is not JSON (NUL byte at byte ", nul, ")"));
+  }
   // Depth pre-scan: exact for well-formed JSON, and conservative for the
   // rest (malformed text fails the parse below anyway).
   int depth = 0;
