@@ -37,7 +37,7 @@ TOKEN_SRCS="fuzz/fixtures.cc vaultd/token/base64url.cc vaultd/token/claims.cc
   vaultd/token/keyring.cc vaultd/token/pae.cc vaultd/token/paseto.cc
   vaultd/token/token_service.cc vaultd/crypto/secret_bytes.cc
   vaultd/crypto/random.cc vaultd/crypto/ed25519.cc vaultd/crypto/hash.cc"
-TARGETS=(paseto store json_schema redact policy registry jsonrpc)
+TARGETS=(paseto store json_schema redact policy registry jsonrpc mcp_server)
 sources_of() {
   case "$1" in
     paseto) echo "$TOKEN_SRCS" ;;
@@ -54,6 +54,13 @@ sources_of() {
     jsonrpc) echo "mcp_frontend/jsonrpc/message.cc
       mcp_frontend/jsonrpc/line_reader.cc mcp_frontend/jsonrpc/writer.cc
       common/redact.cc common/json_parse.cc" ;;
+    mcp_server) echo "mcp_frontend/server/server.cc
+      mcp_frontend/tool_registry/cancellation.cc
+      mcp_frontend/tool_registry/log_level.cc mcp_frontend/tool_registry/tool.cc
+      mcp_frontend/tool_registry/tool_registry.cc
+      mcp_frontend/jsonrpc/message.cc mcp_frontend/jsonrpc/line_reader.cc
+      mcp_frontend/jsonrpc/writer.cc common/redact.cc common/json_parse.cc
+      common/json_schema.cc" ;;
     *) return 1 ;;
   esac
 }
