@@ -96,7 +96,9 @@ absl::StatusOr<RelayResult> Relay::Call(const CallerKey& caller,
     return absl::FailedPreconditionError(
         "no Layer.ai credential is stored; run vaultctl set-token");
   }
-  if (absl::Status s = deps_.rate_limiter->Acquire(caller.uid); !s.ok()) {
+  if (absl::Status s =
+          deps_.rate_limiter->Acquire(caller.uid, 1.0, caller.limits);
+      !s.ok()) {
     return s;
   }
   return CallOperation(caller, *op, *params, params_json, pat);
@@ -190,7 +192,8 @@ absl::StatusOr<RelayResult> Relay::CallOperation(const CallerKey& caller,
                                     estimate->price_field,
                                     "; refusing to run without one"));
     }
-    auto reserved = deps_.spend->CheckAndReserve(caller.uid, *price);
+    auto reserved =
+        deps_.spend->CheckAndReserve(caller.uid, *price, caller.limits);
     if (!reserved.ok()) return reserved.status();
     reservation = *reserved;
     result.creative_units_charged = *price;

@@ -20,9 +20,13 @@
 namespace layer_vault::relay {
 
 // CallerKey identifies whom rate limits and budgets apply to: the attested
-// peer uid, as a decimal string.
+// peer uid, as a decimal string, with that caller's own limits (its policy
+// rule's; unset fields fall back to the SpendController's and RateLimiter's
+// options). The vault-wide budget is never per caller.
 struct CallerKey {
   std::string uid;
+  // "= {}" keeps CallerKey{"uid"} free of -Wmissing-field-initializers.
+  CallerLimits limits = {};
 };
 
 // RelayResult is Layer.ai's successful (2xx) answer to one CallLayer.
@@ -66,13 +70,14 @@ struct RelayDeps {
 //
 // For every call: params_json must be a JSON object within the size and
 // depth limits and without duplicate keys; the operation must exist; the
-// caller's rate limit is taken; the request is built from the registry
+// caller's rate limit (caller.limits, else the limiter's options) is taken; the request is built from the registry
 // (validation errors name the parameter, never its value).
 //
 // For an execute operation, before anything is spent: the matching estimate
 // is requested with the same parameters (minus estimate_omit_body_fields),
 // its price is read at the registry's price_field, and SpendController
-// reserves it (per-run cap, caller and total budgets). The execute request
+// reserves it (caller.limits' per-run cap and period budget, else the
+// controller's options, and the total budget). The execute request
 // is then sent exactly once, never retried. A 4xx answer releases the
 // reservation; a transport failure or 5xx keeps it (the run may have
 // started). A 2xx answer binds the reservation to the returned run id

@@ -592,5 +592,58 @@ TEST(RelayCreateTest, RequiresEveryDependency) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// The status's error type, or a description of an untyped status (so a
+// wrong outcome fails the expectation instead of crashing the test).
+std::string TypeOf(const absl::Status& status) {
+  auto type = common::ErrorTypeOf(status);
+  return type ? type->type : absl::StrCat("untyped: ", status.ToString());
+}
+
+TEST_F(RelayTest, CallerLimitsOverrideCapBudgetAndRate) {
+  // Defaults (SetUp): per-run cap 20, caller budget 100, 100 requests/s.
+  CallerKey tight{"1000"};
+  tight.limits.per_run_cap = 5;
+  tight.limits.period_budget = 8;
+  tight.limits.requests_per_second = 1;
+  tight.limits.burst = 3;
+  CallerKey loose{"2000"};
+  loose.limits.per_run_cap = 50;
+  loose.limits.period_budget = 500;
+
+  ScriptInference(12);
+  auto capped = relay_->Call(tight, "inferences.execute",
+                             ExecuteParams().dump(), pat_);
+  EXPECT_EQ(TypeOf(capped.status()), "RUN_CAP_EXCEEDED");
+  EXPECT_THAT(std::string(capped.status().message()),
+              HasSubstr("above the per-run cap of 5 CU"));
+  EXPECT_EQ(layer_.Count("POST", kWsPath + "/inferences"), 0);
+
+  ScriptInference(34);  // above the default cap of 20
+  auto big = relay_->Call(loose, "inferences.execute", ExecuteParams().dump(),
+                          pat_);
+  ASSERT_TRUE(big.ok()) << big.status();
+  EXPECT_DOUBLE_EQ(spend_->Summary("2000", loose.limits).caller_spent, 34);
+
+  ScriptInference(5);
+  ASSERT_TRUE(
+      relay_->Call(tight, "inferences.execute", ExecuteParams().dump(), pat_)
+          .ok());
+  // The third request of the tight caller's burst of 3.
+  auto over_budget =
+      relay_->Call(tight, "inferences.execute", ExecuteParams().dump(), pat_);
+  EXPECT_EQ(TypeOf(over_budget.status()), "BUDGET_EXCEEDED");
+  EXPECT_THAT(std::string(over_budget.status().message()),
+              HasSubstr("5 of 8 CU used, 3 CU remaining"));
+  // Its burst of 3 is used up; the default caller's 100 are not.
+  auto limited = relay_->Call(tight, "workspaces.list", "{}", pat_);
+  EXPECT_EQ(TypeOf(limited.status()), "CALLER_RATE_LIMITED");
+  EXPECT_EQ(common::RetryAfterOf(limited.status()), absl::Seconds(1));
+  layer_.OnJson("GET", "/v1/workspaces", 200, json::object());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Call("workspaces.list", json::object(), "3000").ok());
+  }
+  EXPECT_EQ(layer_.Count("POST", kWsPath + "/inferences"), 2);
+}
+
 }  // namespace
 }  // namespace layer_vault::relay

@@ -44,19 +44,80 @@ std::string FormatCu(int64_t ucu) {
   return out;
 }
 
-int64_t PeriodOf(absl::Time t) {
-  absl::CivilMonth m = absl::ToCivilMonth(t, absl::UTCTimeZone());
-  return m.year() * 12 + (m.month() - 1);
+bool ValidPeriod(SpendPeriod period) {
+  switch (period) {
+    case SpendPeriod::kHour:
+    case SpendPeriod::kDay:
+    case SpendPeriod::kWeek:
+    case SpendPeriod::kMonth:
+      return true;
+  }
+  return false;
 }
 
-absl::CivilMonth MonthOf(int64_t period) {
-  int64_t year = period >= 0 ? period / 12 : (period - 11) / 12;
-  return absl::CivilMonth(year, static_cast<int>(period - year * 12) + 1);
+// Periods are keyed by their start, in Unix seconds.
+int64_t PeriodOf(SpendPeriod period, absl::Time t) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  absl::Time start;
+  switch (period) {
+    case SpendPeriod::kHour:
+      start = absl::FromCivil(absl::ToCivilHour(t, utc), utc);
+      break;
+    case SpendPeriod::kDay:
+      start = absl::FromCivil(absl::ToCivilDay(t, utc), utc);
+      break;
+    case SpendPeriod::kWeek:
+      // The Monday on or before t's day.
+      start = absl::FromCivil(
+          absl::PrevWeekday(absl::ToCivilDay(t, utc) + 1, absl::Weekday::monday),
+          utc);
+      break;
+    case SpendPeriod::kMonth:
+      start = absl::FromCivil(absl::ToCivilMonth(t, utc), utc);
+      break;
+  }
+  return absl::ToUnixSeconds(start);
 }
 
-std::string PeriodName(int64_t period) {
-  absl::CivilMonth m = MonthOf(period);
-  return absl::StrFormat("%04d-%02d", m.year(), m.month());
+absl::Time PeriodEnd(SpendPeriod period, int64_t key) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::Time start = absl::FromUnixSeconds(key);
+  switch (period) {
+    case SpendPeriod::kHour:
+      return absl::FromCivil(absl::ToCivilHour(start, utc) + 1, utc);
+    case SpendPeriod::kDay:
+      return absl::FromCivil(absl::ToCivilDay(start, utc) + 1, utc);
+    case SpendPeriod::kWeek:
+      return absl::FromCivil(absl::ToCivilDay(start, utc) + 7, utc);
+    case SpendPeriod::kMonth:
+      return absl::FromCivil(absl::ToCivilMonth(start, utc) + 1, utc);
+  }
+  return absl::InfiniteFuture();  // unreachable: Open validates the period
+}
+
+// "2026-12-04T15h", "2026-12-04", "week of 2026-11-30", "2026-12".
+std::string PeriodName(SpendPeriod period, int64_t key) {
+  const char* format = "%Y-%m";
+  switch (period) {
+    case SpendPeriod::kHour:
+      format = "%Y-%m-%dT%Hh";
+      break;
+    case SpendPeriod::kDay:
+      format = "%Y-%m-%d";
+      break;
+    case SpendPeriod::kWeek:
+      format = "week of %Y-%m-%d";
+      break;
+    case SpendPeriod::kMonth:
+      break;
+  }
+  return absl::FormatTime(format, absl::FromUnixSeconds(key),
+                          absl::UTCTimeZone());
+}
+
+// The override if set and valid, else the option.
+double Effective(const std::optional<double>& override_value, double option) {
+  return override_value && ValidCu(*override_value) ? *override_value : option;
 }
 
 absl::Status ValidKey(absl::string_view what, absl::string_view key) {
@@ -88,6 +149,9 @@ absl::StatusOr<std::unique_ptr<SpendController>> SpendController::Open(
       return absl::InvalidArgumentError(
           "spend: caps and budgets must be finite numbers between 0 and 1e12");
     }
+  }
+  if (!ValidPeriod(options.period)) {
+    return absl::InvalidArgumentError("spend: unknown budget period");
   }
   if (options.ledger_path.empty()) {
     return absl::InvalidArgumentError("spend: ledger_path is required");
@@ -232,7 +296,7 @@ absl::Status SpendController::ApplyLocked(const std::string& line,
       return corrupt("bad reserve record");
     }
     if (entries_.contains(id)) return corrupt("duplicate reservation id");
-    e.period = PeriodOf(absl::FromUnixSeconds(t));
+    e.period = PeriodOf(options_.period, absl::FromUnixSeconds(t));
     AddLocked(e, e.ucu, /*reserved=*/true);
     uint64_t n = 0;
     if (id.size() > 1 && id[0] == 'r' && absl::SimpleAtoi(id.substr(1), &n)) {
@@ -284,7 +348,7 @@ absl::Status SpendController::ApplyLocked(const std::string& line,
       if (e.caller.empty() || !num("t", &t) || run_to_entry_.contains(run)) {
         return corrupt("bad charge record");
       }
-      e.period = PeriodOf(absl::FromUnixSeconds(t));
+      e.period = PeriodOf(options_.period, absl::FromUnixSeconds(t));
       e.ucu = ucu;
       e.state = State::kCharged;
       e.run_id = run;
@@ -335,24 +399,36 @@ absl::Status SpendController::AppendLocked(const std::string& line) {
 }
 
 absl::StatusOr<std::string> SpendController::CheckAndReserve(
-    absl::string_view caller, double estimate) {
+    absl::string_view caller, double estimate, const CallerLimits& limits) {
   if (absl::Status s = ValidKey("caller", caller); !s.ok()) return s;
   if (!ValidCu(estimate)) {
     return absl::InvalidArgumentError(
         "spend: the price estimate must be a finite number between 0 and 1e12");
   }
+  for (const std::optional<double>& limit :
+       {limits.per_run_cap, limits.period_budget}) {
+    if (limit && !ValidCu(*limit)) {
+      return absl::InvalidArgumentError(
+          "spend: the caller's cap and budget must be finite numbers between "
+          "0 and 1e12");
+    }
+  }
+  const double per_run_cap =
+      limits.per_run_cap.value_or(options_.per_run_cap);
+  const double caller_budget =
+      limits.period_budget.value_or(options_.caller_period_budget);
   const int64_t ucu = ToMicro(estimate);
   const absl::Time now = clock_->Now();
-  const int64_t period = PeriodOf(now);
-  const std::string period_name = PeriodName(period);
+  const int64_t period = PeriodOf(options_.period, now);
+  const std::string period_name = PeriodName(options_.period, period);
 
   absl::MutexLock lock(&mu_);
-  if (options_.per_run_cap > 0 && ucu > ToMicro(options_.per_run_cap)) {
+  if (per_run_cap > 0 && ucu > ToMicro(per_run_cap)) {
     return common::TypedError(
         absl::StatusCode::kResourceExhausted, "vault", "RUN_CAP_EXCEEDED",
         absl::StrCat("this run is estimated at ", FormatCu(ucu),
                      " CU, above the per-run cap of ",
-                     FormatCu(ToMicro(options_.per_run_cap)), " CU"));
+                     FormatCu(ToMicro(per_run_cap)), " CU"));
   }
   auto check = [&](double budget, int64_t spent,
                    absl::string_view whose) -> absl::Status {
@@ -372,7 +448,7 @@ absl::StatusOr<std::string> SpendController::CheckAndReserve(
   const int64_t caller_spent = spent_it == caller_spent_.end() ? 0 : spent_it->second;
   auto total_it = total_spent_.find(period);
   const int64_t total_spent = total_it == total_spent_.end() ? 0 : total_it->second;
-  if (absl::Status s = check(options_.caller_period_budget, caller_spent,
+  if (absl::Status s = check(caller_budget, caller_spent,
                              absl::StrCat("caller ", caller, "'s"));
       !s.ok()) {
     return s;
@@ -491,13 +567,15 @@ absl::Status SpendController::RecordCharge(absl::string_view caller,
   return absl::OkStatus();
 }
 
-SpendSummary SpendController::Summary(absl::string_view caller) const {
-  const int64_t period = PeriodOf(clock_->Now());
+SpendSummary SpendController::Summary(absl::string_view caller,
+                                      const CallerLimits& limits) const {
+  const int64_t period = PeriodOf(options_.period, clock_->Now());
   SpendSummary s;
-  s.period_start = absl::FromCivil(MonthOf(period), absl::UTCTimeZone());
-  s.period_end = absl::FromCivil(MonthOf(period + 1), absl::UTCTimeZone());
-  s.per_run_cap = options_.per_run_cap;
-  s.caller_budget = options_.caller_period_budget;
+  s.period = options_.period;
+  s.period_start = absl::FromUnixSeconds(period);
+  s.period_end = PeriodEnd(options_.period, period);
+  s.per_run_cap = Effective(limits.per_run_cap, options_.per_run_cap);
+  s.caller_budget = Effective(limits.period_budget, options_.caller_period_budget);
   s.total_budget = options_.total_period_budget;
   absl::MutexLock lock(&mu_);
   const CallerPeriod key{period, std::string(caller)};

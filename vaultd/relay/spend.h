@@ -14,8 +14,14 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "vaultd/relay/rate_limit.h"  // CallerLimits
 
 namespace layer_vault::relay {
+
+// SpendPeriod is the length of a budget period, in UTC calendar units:
+// kHour from hh:00:00, kDay from 00:00, kWeek from Monday 00:00, kMonth from
+// 00:00 on the 1st.
+enum class SpendPeriod { kHour, kDay, kWeek, kMonth };
 
 struct SpendOptions {
   // The ledger file, inside vaultd's state directory (0700). Created 0600
@@ -28,12 +34,17 @@ struct SpendOptions {
   double caller_period_budget = 1000;
   // CU all callers together may spend per period; 0 means no limit.
   double total_period_budget = 0;
+  // The budget period. Periods are computed from the times in the ledger,
+  // so a different setting after a restart re-buckets the existing history.
+  SpendPeriod period = SpendPeriod::kMonth;
 };
 
 // SpendSummary is one caller's view of the current period.
 struct SpendSummary {
+  SpendPeriod period = SpendPeriod::kMonth;
   absl::Time period_start;  // inclusive
   absl::Time period_end;    // exclusive
+  // The caller's effective limits (its CallerLimits, else the options).
   double per_run_cap = 0;   // 0: no limit
   double caller_budget = 0;  // 0: no limit
   // Reserved estimates of unfinished runs plus actual charges of finished
@@ -50,9 +61,14 @@ struct SpendSummary {
 // SpendController enforces vaultd's Creative Unit caps and keeps the ledger
 // that makes them survive restarts.
 //
-// Period: the calendar month in UTC (budgets reset at 00:00 UTC on the 1st),
-// so every caller sees the same fixed start and end. A run counts in the
-// period in which it was reserved, even if its charge arrives later.
+// Period: SpendOptions::period, a UTC calendar unit (a month resets at 00:00
+// UTC on the 1st, a week at Monday 00:00 UTC), so every caller sees the same
+// fixed start and end. A run counts in the period in which it was reserved,
+// even if its charge arrives later.
+//
+// Limits: the per-run cap and the caller's period budget are the caller's
+// CallerLimits where set (given with each call, so a policy reload applies
+// at once), else the options; the total budget is always the option's.
 //
 // Flow for a paid run: CheckAndReserve(caller, estimate) before the execute
 // call refuses or reserves; BindRun ties the reservation to Layer.ai's run
@@ -73,7 +89,8 @@ struct SpendSummary {
 // so concurrent runs cannot jointly exceed a budget (no check-then-act gap).
 class SpendController {
  public:
-  // INVALID_ARGUMENT for negative or non-finite limits or an empty path;
+  // INVALID_ARGUMENT for negative or non-finite limits, an unknown period or
+  // an empty path;
   // FAILED_PRECONDITION for an insecure or locked ledger; DATA_LOSS for a
   // corrupt one; INTERNAL for I/O errors. `clock` must outlive the result.
   static absl::StatusOr<std::unique_ptr<SpendController>> Open(
@@ -83,15 +100,17 @@ class SpendController {
   SpendController(const SpendController&) = delete;
   SpendController& operator=(const SpendController&) = delete;
 
-  // Checks `estimate` (CU) against the per-run cap and the caller's and the
-  // total budget of the current period and, if it fits, records a
-  // reservation and returns its id. RESOURCE_EXHAUSTED typed
+  // Checks `estimate` (CU) against the caller's per-run cap and the
+  // caller's and the total budget of the current period and, if it fits,
+  // records a reservation and returns its id. RESOURCE_EXHAUSTED typed
   // "[vault:RUN_CAP_EXCEEDED]" or "[vault:BUDGET_EXCEEDED]" with the cap or
-  // budget, the amount used and what remains; INVALID_ARGUMENT for a bad
-  // caller or estimate; INTERNAL if the ledger write fails (nothing is
-  // reserved then).
+  // budget, the period (e.g. "2026-12", "week of 2026-11-30"), the amount
+  // used and what remains; INVALID_ARGUMENT for a bad caller, estimate or
+  // `limits` (negative, non-finite or above 1e12); INTERNAL if the ledger
+  // write fails (nothing is reserved then).
   absl::StatusOr<std::string> CheckAndReserve(absl::string_view caller,
-                                              double estimate);
+                                              double estimate,
+                                              const CallerLimits& limits = {});
 
   // Ties reservation `reservation_id` to Layer.ai's `run_id`. If
   // `revised_estimate` (Layer.ai's own price for the started run) is higher
@@ -118,8 +137,11 @@ class SpendController {
   absl::Status RecordCharge(absl::string_view caller, absl::string_view run_id,
                             std::optional<double> actual);
 
-  // `caller`'s view of the current period.
-  SpendSummary Summary(absl::string_view caller) const;
+  // `caller`'s view of the current period, with its `limits` applied as in
+  // CheckAndReserve. An invalid override (which CheckAndReserve refuses) is
+  // shown as the option it would replace.
+  SpendSummary Summary(absl::string_view caller,
+                       const CallerLimits& limits = {}) const;
 
   // Bytes of a torn last line discarded at Open (0 normally).
   size_t torn_bytes_discarded() const { return torn_bytes_; }
@@ -128,7 +150,7 @@ class SpendController {
   enum class State { kReserved, kCharged, kReleased };
   struct Entry {
     std::string caller;
-    int64_t period = 0;
+    int64_t period = 0;  // Unix seconds of its period's start
     int64_t ucu = 0;  // micro-CU counted against the budgets
     State state = State::kReserved;
     std::string run_id;
