@@ -12,6 +12,7 @@
 #include "vaultd/policy/policy_holder.h"
 #include "vaultd/server/daemon.h"
 #include "vaultd/server/process.h"
+#include "vaultd/server/relay_adapter.h"
 #include "vaultd/server/vault_core.h"
 
 namespace layer_vault::server {
@@ -37,6 +38,20 @@ class AuditEvents final : public EventSink {
  private:
   audit::AuditLog& log_;
 };
+
+relay::SpendPeriod SpendPeriodOf(policy::BudgetPeriod period) {
+  switch (period) {
+    case policy::BudgetPeriod::kHour:
+      return relay::SpendPeriod::kHour;
+    case policy::BudgetPeriod::kDay:
+      return relay::SpendPeriod::kDay;
+    case policy::BudgetPeriod::kWeek:
+      return relay::SpendPeriod::kWeek;
+    case policy::BudgetPeriod::kMonth:
+      return relay::SpendPeriod::kMonth;
+  }
+  return relay::SpendPeriod::kMonth;
+}
 
 }  // namespace
 
@@ -109,6 +124,45 @@ int RunVaultd(const DaemonConfig& config) {
     return holder->Get()->IsAdmin(uid, geteuid());
   };
   parts.reload = [holder] { return holder->Reload(); };
+
+  // The Layer.ai relay. Limits: the policy's global defaults, and each
+  // caller's own (its matching rule) on every call.
+  const policy::Policy& start_policy = *holder->Get();
+  relay::SpendOptions spend_options;
+  spend_options.per_run_cap =
+      start_policy.default_budget().max_creative_units_per_run;
+  spend_options.caller_period_budget =
+      start_policy.default_budget().creative_units_per_period;
+  spend_options.period = SpendPeriodOf(start_policy.default_budget().period);
+  relay::RateLimitOptions rate_options;
+  rate_options.rate_per_second =
+      start_policy.default_rate_limit().requests_per_second;
+  rate_options.burst =
+      static_cast<double>(start_policy.default_rate_limit().burst);
+  auto relay = RelayAdapter::Create(
+      config, spend_options, rate_options,
+      [holder](const peer::PeerIdentity& caller) {
+        policy::Decision d = holder->Decide(caller);
+        relay::CallerLimits limits;
+        limits.per_run_cap = d.budget.max_creative_units_per_run;
+        limits.period_budget = d.budget.creative_units_per_period;
+        limits.requests_per_second = d.rate_limit.requests_per_second;
+        limits.burst = static_cast<double>(d.rate_limit.burst);
+        return limits;
+      },
+      common::RealClock());
+  if (!relay.ok()) {
+    Fail("cannot start the Layer.ai relay", relay.status());
+    return 1;
+  }
+  RelayAdapter* relay_ptr = relay->get();
+  parts.relay = relay_ptr;
+  parts.admin.pat_verifier = [relay_ptr](const crypto::SecretBytes& pat) {
+    return relay_ptr->VerifyPat(pat);
+  };
+  parts.admin.spend_summary = [relay_ptr](layer::vault::v1::SpendSummary* out) {
+    relay_ptr->TotalSpend(out);
+  };
 
   if (absl::Status s = RunDaemon(config, std::move(parts)); !s.ok()) {
     Fail("cannot serve", s);
