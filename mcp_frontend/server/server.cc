@@ -275,8 +275,11 @@ void Server::HandleInitialize(const IncomingMessage& message) {
   bool can_elicit = false;
   if (const auto caps = params.find("capabilities");
       caps != params.end() && caps->is_object()) {
+    // Form mode: "elicitation": {} (before 2025-11-25, and its shorthand)
+    // or "elicitation": {"form": {...}}; a URL-only client cannot answer.
     const auto elicitation = caps->find("elicitation");
-    can_elicit = elicitation != caps->end() && elicitation->is_object();
+    can_elicit = elicitation != caps->end() && elicitation->is_object() &&
+                 (elicitation->empty() || elicitation->contains("form"));
   }
   bool again;
   {

@@ -702,6 +702,21 @@ TEST(ServerTest, NoElicitationWithoutTheCapability) {
               HasSubstr("confirm=true"));
 }
 
+TEST(ServerTest, FormCapabilityOf2025_11_25IsElicitationButUrlOnlyIsNot) {
+  {
+    Harness h;
+    h.Initialize({{"elicitation", {{"form", json::object()}}}}, "2025-11-25");
+    h.CallTool(1, "confirm");
+    EXPECT_EQ((*h.Read())["method"], "elicitation/create");
+  }
+  {
+    Harness h;
+    h.Initialize({{"elicitation", {{"url", json::object()}}}}, "2025-11-25");
+    h.CallTool(1, "confirm");
+    EXPECT_EQ(h.ReadResponse(1)["result"]["isError"], true);
+  }
+}
+
 TEST(ServerTest, ElicitationTimesOutAndTellsTheClient) {
   Harness h;
   h.Initialize(ElicitationCapability());
