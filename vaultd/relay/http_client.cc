@@ -284,6 +284,11 @@ absl::StatusOr<HttpResponse> CurlHttpClient::Send(
   set(curl_easy_setopt(curl, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L));
   set(curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L));
   set(curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L));
+  // libcurl replays a request once, on a new connection, when a reused one
+  // dies before the answer starts; only a new connection rules that out.
+  if (!request.idempotent) {
+    set(curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L));
+  }
   set(curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                        static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout))));
   set(curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,

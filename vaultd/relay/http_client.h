@@ -61,7 +61,9 @@ struct HttpClientOptions {
 // connection reuse through a pool of CURL easy handles (each keeps its own
 // connection cache; a CURLSH shares DNS and TLS sessions between them).
 // libcurl's shared connection cache is not used: it is not safe across
-// threads in the libcurl this links (7.88). CURLOPT_VERBOSE is never set.
+// threads in the libcurl this links (7.88). A request that is not
+// idempotent (HttpRequest::idempotent) gets a fresh connection, so libcurl
+// never replays it. CURLOPT_VERBOSE is never set.
 //
 // The PAT: the "Authorization: Bearer ..." line is assembled in a
 // crypto::SecretBytes (locked, wiped) buffer; curl_slist_append copies it

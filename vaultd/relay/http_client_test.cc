@@ -56,7 +56,8 @@ class HttpClientTest : public ::testing::Test {
   }
 
   static HttpRequest Get(int port, absl::string_view path = "/v1/workspaces") {
-    return HttpRequest{"GET", absl::StrCat("https://127.0.0.1:", port, path), "", ""};
+    return HttpRequest{"GET", absl::StrCat("https://127.0.0.1:", port, path), "",
+                       "", /*idempotent=*/true};
   }
 
   static testing::TestPki* pki_;
@@ -255,6 +256,22 @@ TEST_F(HttpClientTest, ConnectionsAreReused) {
   }
   EXPECT_EQ(server->accepted_connections(), 1);
   EXPECT_EQ(server->requests().size(), 5u);
+}
+
+// libcurl re-sends a request whose reused connection dies before the
+// answer; a request that must not be sent twice never reuses one.
+TEST_F(HttpClientTest, NonIdempotentRequestsUseAFreshConnection) {
+  auto server = StartServer();
+  auto client = Client();
+  ASSERT_TRUE(client->Send(Get(server->port()), pat_).ok());
+  HttpRequest post{"POST", absl::StrCat("https://127.0.0.1:", server->port(), "/v1/x"),
+                   "{}", "application/json"};
+  ASSERT_FALSE(post.idempotent);
+  ASSERT_TRUE(client->Send(post, pat_).ok());
+  EXPECT_EQ(server->accepted_connections(), 2);
+  ASSERT_TRUE(client->Send(post, pat_).ok());
+  EXPECT_EQ(server->accepted_connections(), 3);
+  EXPECT_EQ(server->requests().size(), 3u);
 }
 
 TEST_F(HttpClientTest, ConcurrentCallersShareAPool) {

@@ -19,6 +19,11 @@ struct HttpRequest {
   std::string url;     // absolute https:// URL, already percent-encoded
   std::string body;    // sent as-is when non-empty
   std::string content_type;  // of `body`, e.g. "application/json"
+  // Whether sending it twice is harmless. A request that is not goes out on
+  // a fresh connection: libcurl silently re-sends a request whose reused
+  // connection closes before any answer, which for an execute would start
+  // (and charge) a second run.
+  bool idempotent = false;
 };
 
 // HttpResponse is Layer.ai's answer (any HTTP status).

@@ -960,6 +960,7 @@ absl::StatusOr<HttpRequest> Registry::BuildRest(const Operation& op,
   HttpRequest request;
   request.method = op.method;
   request.url = std::move(url);
+  request.idempotent = op.idempotent;
   if (op.has_body) {
     const json empty = json::object();
     auto it = params.find("body");
@@ -1009,6 +1010,7 @@ absl::StatusOr<HttpRequest> Registry::BuildGraphql(
   HttpRequest request;
   request.method = "POST";
   request.url = graphql_url_;
+  request.idempotent = op.idempotent;
   request.content_type = "application/json";
   request.body = absl::StrCat(R"({"query":)", json(compiled.document).dump(),
                               R"(,"operationName":)",

@@ -65,6 +65,7 @@ TEST(ShippedRegistryTest, BaseUrlsCanBeOverridden) {
   auto request = registry->BuildRequest("workspaces.list", json::object());
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->url, "https://127.0.0.1:8443/api/v1/workspaces");
+  EXPECT_TRUE(request->idempotent);
   options.rest_base_url = "http://127.0.0.1:8080/api";
   EXPECT_EQ(Registry::LoadFromDirectory(kShippedDir, options).status().code(),
             absl::StatusCode::kInvalidArgument);
@@ -102,6 +103,7 @@ TEST(ShippedRegistryTest, ForwardsBodyByteForByte) {
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->method, "POST");
   EXPECT_EQ(request->content_type, "application/json");
+  EXPECT_FALSE(request->idempotent);  // never replayed on a reused connection
   EXPECT_EQ(request->body,
             absl::StrCat(R"({"prompt":"stone tower \u00e9","model_id":")",
                          kModel, R"(", "batch_size":1.0})"));
