@@ -284,6 +284,12 @@ absl::Status MapUpstreamResponse(const HttpResponse& response, bool graphql,
 
   UpstreamError upstream;
   if (body) upstream = FromRestBody(*body);
+  // Layer.ai's FEATURE_DISABLED (a model the account may not run) comes
+  // with 403 but says nothing about the credential: rotating it would not
+  // help.
+  if (status == 403 && upstream.code == "FEATURE_DISABLED") {
+    return Build(*MapCode(upstream.code), status, upstream, std::nullopt);
+  }
   if (status == 401 || status == 403) {
     return Build({absl::StatusCode::kFailedPrecondition, "CREDENTIAL_REJECTED"},
                  status, upstream, std::nullopt);

@@ -16,7 +16,8 @@ inline constexpr absl::string_view kCredentialRejectedMessage =
 // OK for a 2xx answer that carries no error, otherwise a typed error
 // (common/typed_error.h, domain "layer"):
 //
-//   HTTP 401, 403 (any body)       FAILED_PRECONDITION  CREDENTIAL_REJECTED
+//   HTTP 401, 403 (any other body) FAILED_PRECONDITION  CREDENTIAL_REJECTED
+//   HTTP 403 + FEATURE_DISABLED     FAILED_PRECONDITION FEATURE_DISABLED
 //   HTTP 429, or code RATE_LIMITED  RESOURCE_EXHAUSTED  RATE_LIMITED
 //                                    (+ retry-after from Retry-After)
 //   code INSUFFICIENT_BALANCE, 402  FAILED_PRECONDITION INSUFFICIENT_BALANCE
