@@ -213,6 +213,12 @@ absl::Status VaultdFixture::Start() {
       "--admin_socket=" + admin_socket(),
       "--policy_file=" + dir_ + "/policy.json",
   };
+  // The operation registry from the runfiles, beside the binary's.
+  {
+    const std::string bin = *binary;
+    args.push_back("--operations_dir=" + bin.substr(0, bin.rfind('/')) +
+                   "/relay/operations");
+  }
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     absl::string_view var(*e);

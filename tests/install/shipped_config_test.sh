@@ -73,6 +73,7 @@ head -c 32 /dev/urandom >"$t/creds/vaultd-store-key"
   fail "vaultctl init with --credentials-directory"
 }
 env CREDENTIALS_DIRECTORY="$t/creds" "$vaultd" --config "$sysd/config.json" \
+  --operations_dir "$PWD/vaultd/relay/operations" \
   --policy_file "$t/policy.json" --state_dir "$t/state" \
   --audit_log "$t/audit.jsonl" --workload_socket "$t/w/workload.sock" \
   --admin_socket "$t/a/admin.sock" 2>"$t/err" &

@@ -410,6 +410,9 @@ absl::Status Vaultd::Spawn() {
                                           ? unused_admin_socket()
                                           : admin_socket()),
       absl::StrCat("--policy_file=", policy_file()),
+      // The operation registry from the runfiles, beside the binary's.
+      absl::StrCat("--operations_dir=",
+                   binary_.substr(0, binary_.rfind('/')), "/relay/operations"),
   };
   if (!options_.workload_socket_group.empty()) {
     argv.push_back(

@@ -55,7 +55,21 @@ relay::SpendPeriod SpendPeriodOf(policy::BudgetPeriod period) {
 
 }  // namespace
 
-int RunVaultd(const DaemonConfig& config) {
+// The installed registry beside the binary: <bindir>/../share/vaultd/...
+std::string InstalledOperationsDir() {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n <= 0) return "/usr/share/vaultd/operations";
+  std::string path(exe, static_cast<size_t>(n));
+  std::string bindir = path.substr(0, path.rfind('/'));
+  return absl::StrCat(bindir, "/../share/vaultd/operations");
+}
+
+int RunVaultd(const DaemonConfig& given) {
+  DaemonConfig config = given;
+  if (config.operations_dir.empty()) {
+    config.operations_dir = InstalledOperationsDir();
+  }
   if (absl::Status s = ValidateConfig(config); !s.ok()) {
     Fail("bad configuration", s);
     return 2;

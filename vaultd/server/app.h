@@ -1,6 +1,8 @@
 #ifndef LAYER_VAULT_VAULTD_SERVER_APP_H_
 #define LAYER_VAULT_VAULTD_SERVER_APP_H_
 
+#include <string>
+
 #include "vaultd/server/config.h"
 
 namespace layer_vault::server {
@@ -11,6 +13,10 @@ namespace layer_vault::server {
 // code: 0 after a clean SIGTERM, 1 on a start-up error (printed to stderr
 // without any secret), 2 on a bad configuration.
 int RunVaultd(const DaemonConfig& config);
+
+// Where the operation registry is installed relative to the running
+// binary: <bindir>/../share/vaultd/operations.
+std::string InstalledOperationsDir();
 
 }  // namespace layer_vault::server
 

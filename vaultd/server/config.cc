@@ -109,12 +109,15 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
        {std::pair<const char*, const std::string*>{"state_dir", &c.state_dir},
         {"workload_socket", &c.workload_socket},
         {"admin_socket", &c.admin_socket},
-        {"policy_file", &c.policy_file},
-        {"operations_dir", &c.operations_dir}}) {
+        {"policy_file", &c.policy_file}}) {
     if (path->empty() || (*path)[0] != '/') {
       return absl::InvalidArgumentError(
           absl::StrCat(name, " must be an absolute path"));
     }
+  }
+  if (!c.operations_dir.empty() && c.operations_dir[0] != '/') {
+    return absl::InvalidArgumentError(
+        "operations_dir must be an absolute path");
   }
   if (!c.audit_log.empty() && c.audit_log[0] != '/') {
     return absl::InvalidArgumentError("audit_log must be an absolute path");

@@ -26,8 +26,10 @@ struct DaemonConfig {
   // stderr (journald) when audit_stderr is set.
   std::string audit_log;
   bool audit_stderr = true;
-  // Directory of the relay's operation registry.
-  std::string operations_dir = "/usr/share/vaultd/operations";
+  // Directory of the relay's operation registry. Empty means the installed
+  // copy beside the binary: <dir of vaultd>/../share/vaultd/operations
+  // (what tools/install.sh lays out for any --prefix).
+  std::string operations_dir;
   // Layer.ai endpoints; tests point them at the local fake.
   std::string layer_api_base = "https://api.app.layer.ai/api";
   std::string layer_graphql_url = "https://api.app.layer.ai/graphql";
