@@ -94,18 +94,20 @@ std::string ServerInstructions(const FrontendConfig& config) {
       "needs the user's confirmation: the server asks the user itself when "
       "the client supports it; otherwise the run returns an error stating "
       "the price, and you must ask the user and repeat the call with "
-      "confirm: true only after they agree.\n"
+      "confirm_price set to the price they agreed to, only after they "
+      "agree.\n"
       "3. Run: generate (or run_workflow) executes the run. With wait: true "
       "(the default) it polls at the interval Layer.ai asks for, reports "
       "progress, and saves every output file when the run completes.\n"
       "4. Poll: with wait: false, keep the returned id and call get_run (or "
       "get_workflow_run) later. Cancelling the tool call cancels the "
       "waiting, not necessarily the run.\n"
-      "5. Save: outputs are written under the asset root (%s). Name places "
-      "with relative paths such as \"characters/hero.png\" (no absolute "
-      "paths, no \"..\", no hidden names); an existing file is never "
-      "overwritten unless you pass overwrite: true, a free name like "
-      "hero-1.png is used instead. Results give the saved paths, sizes and "
+      "5. Save: outputs are written under the asset root (%s). Choose the "
+      "place with output_dir, a relative folder such as \"characters\", "
+      "and file_name, a stem such as \"hero\" (no absolute paths, no "
+      "\"..\", no hidden names); an existing file is never overwritten "
+      "unless you pass overwrite: true, a free name is used instead. "
+      "Results give the saved paths, sizes and "
       "content types; small images are also returned so you can look at "
       "them.\n"
       "\n"
@@ -172,6 +174,31 @@ absl::StatusOr<std::unique_ptr<Frontend>> Frontend::Create(
   status.warnings = c.warnings;
   if (absl::Status added =
           frontend->tools_.Register(MakeFrontendStatusTool(std::move(status)));
+      !added.ok()) {
+    return added;
+  }
+
+  // The Layer.ai tools, through vaultd (connected lazily, on the first call).
+  client::VaultClientOptions vault_options;
+  vault_options.workload_socket = c.vaultd_socket;
+  vault_options.scopes = {"layer:read", "layer:generate", "layer:upload"};
+  absl::StatusOr<std::unique_ptr<client::VaultClient>> vault =
+      client::VaultClient::Create(std::move(vault_options));
+  if (!vault.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--vaultd_socket: ", vault.status().message()));
+  }
+  frontend->vault_ = *std::move(vault);
+  layer_tools::LayerToolsOptions layer_options;
+  layer_options.default_workspace_id = c.default_workspace;
+  layer_options.confirm_threshold_cu = c.confirm_threshold_creative_units;
+  absl::StatusOr<std::unique_ptr<layer_tools::LayerToolkit>> toolkit =
+      layer_tools::LayerToolkit::Create(
+          frontend->vault_.get(), frontend->media_.get(),
+          frontend->assets_.get(), frontend->inputs_.get(), layer_options);
+  if (!toolkit.ok()) return toolkit.status();
+  frontend->layer_tools_ = *std::move(toolkit);
+  if (absl::Status added = frontend->layer_tools_->Register(frontend->tools_);
       !added.ok()) {
     return added;
   }

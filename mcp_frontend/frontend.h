@@ -10,6 +10,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/vault_client.h"
+#include "mcp_frontend/layer_tools/layer_tools.h"
 #include "mcp_frontend/media_download/media_client.h"
 #include "mcp_frontend/safe_files/safe_files.h"
 #include "mcp_frontend/tool_registry/tool_registry.h"
@@ -83,7 +85,9 @@ class Frontend {
   std::unique_ptr<SafeRoot> assets_;
   std::unique_ptr<SafeRoot> inputs_;
   std::unique_ptr<MediaClient> media_;
-  ToolRegistry tools_;
+  std::unique_ptr<client::VaultClient> vault_;
+  std::unique_ptr<layer_tools::LayerToolkit> layer_tools_;
+  ToolRegistry tools_;  // last: its tools use the members above
 };
 
 }  // namespace layer_vault::mcp
