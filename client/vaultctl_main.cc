@@ -1,5 +1,6 @@
 // vaultctl: the layer-vault admin CLI. Thin: wires the process (stdio,
-// /dev/tty, clock, $CREDENTIALS_DIRECTORY) to the command table. The
+// /dev/tty, clock, $CREDENTIALS_DIRECTORY, whether stdout/stderr are
+// terminals and $NO_COLOR) to the command table. The
 // commands live in client/vaultctl/; exit codes are documented in
 // client/vaultctl/exit_codes.h and printed by `vaultctl --help`.
 #include <sys/prctl.h>
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
   layer_vault::vaultctl::Context ctx(
       std::cout, std::cerr, STDIN_FILENO, "/dev/tty",
       *layer_vault::common::RealClock(),
-      layer_vault::store::KeyEnvironment::FromProcess());
+      layer_vault::store::KeyEnvironment::FromProcess(),
+      layer_vault::vaultctl::Terminal::FromProcess());
   std::vector<std::string> args(argv + 1, argv + argc);
   return layer_vault::vaultctl::RunCommandLine(table, args, ctx);
 }

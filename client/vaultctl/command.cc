@@ -1,5 +1,7 @@
 #include "client/vaultctl/command.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "absl/strings/match.h"
@@ -43,6 +45,50 @@ void Flags::Set(std::string name, std::string value) {
   values_[std::move(name)] = std::move(value);
 }
 
+Terminal Terminal::FromProcess() {
+  const char* no_color = getenv("NO_COLOR");
+  return {isatty(STDOUT_FILENO) == 1, isatty(STDERR_FILENO) == 1,
+          no_color != nullptr && *no_color != '\0'};
+}
+
+std::string Style::Paint(Color color, absl::string_view text) const {
+  if (!color_) return std::string(text);
+  absl::string_view code = "31";
+  switch (color) {
+    case Color::kRed:
+      code = "31";
+      break;
+    case Color::kGreen:
+      code = "32";
+      break;
+    case Color::kYellow:
+      code = "33";
+      break;
+  }
+  return absl::StrCat("\x1b[", code, "m", text, "\x1b[0m");
+}
+
+Progress::Progress(Context& ctx, absl::string_view what)
+    : ctx_(ctx), shown_(ctx.ShowProgress()), start_(ctx.Now()) {
+  if (shown_) ctx_.Err(absl::StrCat(what, "..."));
+}
+
+Progress::~Progress() {
+  if (!shown_) return;
+  ctx_.Err(absl::StrFormat(" done (%.2f s)\n",
+                           absl::ToDoubleSeconds(ctx_.Now() - start_)));
+}
+
+std::string GroupDigits(uint64_t n) {
+  std::string digits = absl::StrCat(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
 void Context::Out(absl::string_view text) {
   out_ << common::Redact(text);
   out_.flush();
@@ -54,14 +100,16 @@ void Context::Err(absl::string_view text) {
 }
 
 int Context::Fail(const absl::Status& status) {
-  Err(absl::StrCat("vaultctl: ", status.message(), "\n"));
+  Err(absl::StrCat(ErrStyle().Paint(Style::Color::kRed, "vaultctl:"), " ",
+                   status.message(), "\n"));
   return ExitCodeFor(status);
 }
 
 int Context::Usage(absl::string_view command, absl::string_view message) {
   const std::string prefix =
       command.empty() ? "vaultctl" : absl::StrCat("vaultctl ", command);
-  Err(absl::StrCat(prefix, ": ", message, "\nsee: ", prefix, " --help\n"));
+  Err(absl::StrCat(ErrStyle().Paint(Style::Color::kRed, prefix + ":"), " ",
+                   message, "\nsee: ", prefix, " --help\n"));
   return kExitUsage;
 }
 
@@ -199,6 +247,7 @@ int RunCommandLine(const CommandTable& table,
   if (const FlagSpec* missing = NextPositional(*command, flags)) {
     return ctx.Usage(name, absl::StrCat("missing ", missing->value_name));
   }
+  ctx.set_machine_readable(flags.Has("json"));
   return command->run(flags, ctx);
 }
 

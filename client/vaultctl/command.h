@@ -1,6 +1,7 @@
 #ifndef LAYER_VAULT_CLIENT_VAULTCTL_COMMAND_H_
 #define LAYER_VAULT_CLIENT_VAULTCTL_COMMAND_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -10,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "vaultd/store/key_source.h"
 
@@ -39,6 +41,38 @@ class Flags {
   std::map<std::string, std::string, std::less<>> values_;
 };
 
+// Terminal is what vaultctl knows about where its output goes. The default
+// (no terminal) is what tests and pipes get: plain text, no progress.
+struct Terminal {
+  bool stdout_is_tty = false;
+  bool stderr_is_tty = false;
+  bool no_color = false;  // $NO_COLOR set and non-empty (no-color.org)
+
+  // isatty(1), isatty(2) and $NO_COLOR of this process.
+  static Terminal FromProcess();
+};
+
+// Style decorates the text of one output stream: ANSI colours when it is
+// on, the text unchanged when it is off. Cheap to copy.
+class Style {
+ public:
+  enum class Color { kRed, kGreen, kYellow };
+
+  // The one decision: colour only on a terminal, without $NO_COLOR, and
+  // never for --json (`machine_readable`).
+  static Style For(bool is_tty, bool no_color, bool machine_readable) {
+    return Style(is_tty && !no_color && !machine_readable);
+  }
+  explicit Style(bool color) : color_(color) {}
+
+  bool color() const { return color_; }
+  // `text` wrapped in the colour's escape codes, or `text` if off.
+  std::string Paint(Color color, absl::string_view text) const;
+
+ private:
+  bool color_;
+};
+
 // Context is everything a command touches outside its flags; the binary
 // wires the real process, tests can wire fakes. Output written through
 // Out()/Err() is passed through common::Redact, so nothing token-shaped
@@ -47,13 +81,14 @@ class Context {
  public:
   Context(std::ostream& out, std::ostream& err, int stdin_fd,
           std::string tty_path, const common::Clock& clock,
-          store::KeyEnvironment key_env)
+          store::KeyEnvironment key_env, Terminal terminal = {})
       : out_(out),
         err_(err),
         stdin_fd_(stdin_fd),
         tty_path_(std::move(tty_path)),
         clock_(clock),
-        key_env_(std::move(key_env)) {}
+        key_env_(std::move(key_env)),
+        terminal_(terminal) {}
 
   void Out(absl::string_view text);
   void Err(absl::string_view text);
@@ -67,6 +102,24 @@ class Context {
   const store::KeyEnvironment& key_env() const { return key_env_; }
   void set_key_env(store::KeyEnvironment env) { key_env_ = std::move(env); }
 
+  // Set by RunCommandLine when the command got --json: no colour and no
+  // progress, whatever the terminal.
+  void set_machine_readable(bool on) { machine_readable_ = on; }
+  // How to decorate Out() and Err() text (see Style::For).
+  Style OutStyle() const {
+    return Style::For(terminal_.stdout_is_tty, terminal_.no_color,
+                      machine_readable_);
+  }
+  Style ErrStyle() const {
+    return Style::For(terminal_.stderr_is_tty, terminal_.no_color,
+                      machine_readable_);
+  }
+  // True if progress lines go to stderr: it is a terminal, and no --json.
+  // Not affected by $NO_COLOR (progress is not colour).
+  bool ShowProgress() const {
+    return terminal_.stderr_is_tty && !machine_readable_;
+  }
+
  private:
   std::ostream& out_;
   std::ostream& err_;
@@ -74,7 +127,29 @@ class Context {
   std::string tty_path_;
   const common::Clock& clock_;
   store::KeyEnvironment key_env_;
+  Terminal terminal_;
+  bool machine_readable_ = false;
 };
+
+// Progress reports one slow step on stderr when Context::ShowProgress():
+// "<what>..." when constructed, " done (0.14 s)" and a newline when
+// destroyed (time from the context's clock). Prints nothing otherwise.
+// `ctx` must outlive it. Not copyable.
+class Progress {
+ public:
+  Progress(Context& ctx, absl::string_view what);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+ private:
+  Context& ctx_;
+  bool shown_;
+  absl::Time start_;
+};
+
+// "600,000": `n` with thousands separators, for progress lines.
+std::string GroupDigits(uint64_t n);
 
 // Command is one entry of the dispatch table.
 struct Command {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "client/vaultctl/exit_codes.h"
+#include "common/fake_clock.h"
 #include "gtest/gtest.h"
 
 namespace layer_vault::vaultctl {
@@ -153,6 +154,103 @@ TEST(ExitCodeTest, MapsVaultdErrors) {
             kExitInvalidInput);
   EXPECT_EQ(OnlineExitCodeFor(absl::DataLossError("")), kExitDamaged);
   EXPECT_EQ(OnlineExitCodeFor(absl::InternalError("")), kExitError);
+}
+
+// --- terminal styling and progress -------------------------------------------
+
+TEST(StyleTest, ColourOnlyOnATerminalWithoutNoColorOrJson) {
+  EXPECT_TRUE(Style::For(/*is_tty=*/true, false, false).color());
+  EXPECT_FALSE(Style::For(/*is_tty=*/false, false, false).color());
+  EXPECT_FALSE(Style::For(true, /*no_color=*/true, false).color());
+  EXPECT_FALSE(Style::For(true, false, /*machine_readable=*/true).color());
+  EXPECT_EQ(Style(true).Paint(Style::Color::kGreen, "PASS"),
+            "\x1b[32mPASS\x1b[0m");
+  EXPECT_EQ(Style(true).Paint(Style::Color::kYellow, "WARN"),
+            "\x1b[33mWARN\x1b[0m");
+  EXPECT_EQ(Style(true).Paint(Style::Color::kRed, "FAIL"),
+            "\x1b[31mFAIL\x1b[0m");
+  EXPECT_EQ(Style(false).Paint(Style::Color::kRed, "FAIL"), "FAIL");
+}
+
+TEST(StyleTest, GroupDigits) {
+  EXPECT_EQ(GroupDigits(0), "0");
+  EXPECT_EQ(GroupDigits(999), "999");
+  EXPECT_EQ(GroupDigits(100000), "100,000");
+  EXPECT_EQ(GroupDigits(600000), "600,000");
+  EXPECT_EQ(GroupDigits(1234567), "1,234,567");
+}
+
+// A context on fake streams with a chosen terminal, running a command that
+// fails and one that shows progress over 135 ms of fake time.
+class TerminalTest : public ::testing::Test {
+ protected:
+  int Run(Terminal terminal, std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    Context ctx(out_, err_, -1, "/nonexistent-tty", clock_, {}, terminal);
+    CommandTable table;
+    const std::vector<FlagSpec> flags = {{"json", "", "JSON output"}};
+    table.Add({"fail", "fails", "vaultctl fail", "Fails.", flags, "",
+               [](const Flags&, Context& c) {
+                 return c.Fail(absl::InvalidArgumentError("bad input"));
+               }});
+    table.Add({"slow", "derives", "vaultctl slow", "Slow.", flags, "",
+               [this](const Flags&, Context& c) {
+                 Progress p(c, "deriving the store key");
+                 clock_.Advance(absl::Milliseconds(135));
+                 return 0;
+               }});
+    return RunCommandLine(table, args, ctx);
+  }
+
+  std::ostringstream out_, err_;
+  common::FakeClock clock_;
+};
+
+constexpr Terminal kTty{true, true, false};
+constexpr Terminal kPipes{false, false, false};
+constexpr Terminal kTtyNoColor{true, true, true};
+
+TEST_F(TerminalTest, ErrorPrefixIsRedOnlyOnATerminal) {
+  EXPECT_EQ(Run(kTty, {"fail"}), kExitInvalidInput);
+  EXPECT_EQ(err_.str(), "\x1b[31mvaultctl:\x1b[0m bad input\n");
+  Run(kPipes, {"fail"});
+  EXPECT_EQ(err_.str(), "vaultctl: bad input\n");
+  Run(kTtyNoColor, {"fail"});
+  EXPECT_EQ(err_.str(), "vaultctl: bad input\n");
+  Run(kTty, {"fail", "--json"});
+  EXPECT_EQ(err_.str(), "vaultctl: bad input\n");
+  Run(kTty, {"nope"});
+  EXPECT_TRUE(absl::StartsWith(err_.str(), "\x1b[31mvaultctl:\x1b[0m unknown"))
+      << err_.str();
+  Run(kPipes, {"nope"});
+  EXPECT_TRUE(absl::StartsWith(err_.str(), "vaultctl: unknown")) << err_.str();
+}
+
+TEST_F(TerminalTest, ProgressOnlyOnATerminalAndNotWithJson) {
+  EXPECT_EQ(Run(kTty, {"slow"}), 0);
+  EXPECT_EQ(err_.str(), "deriving the store key... done (0.14 s)\n");
+  EXPECT_EQ(out_.str(), "");
+  // NO_COLOR is about colour: the (uncoloured) progress line stays.
+  Run(kTtyNoColor, {"slow"});
+  EXPECT_EQ(err_.str(), "deriving the store key... done (0.14 s)\n");
+  Run(kPipes, {"slow"});
+  EXPECT_EQ(err_.str(), "");
+  Run(kTty, {"slow", "--json"});
+  EXPECT_EQ(err_.str(), "");
+  Run(Terminal{/*stdout_is_tty=*/true, /*stderr_is_tty=*/false, false},
+      {"slow"});
+  EXPECT_EQ(err_.str(), "");
+}
+
+TEST_F(TerminalTest, StylesFollowTheirOwnStream) {
+  Context ctx(out_, err_, -1, "/nonexistent-tty", clock_, {},
+              Terminal{/*stdout_is_tty=*/true, /*stderr_is_tty=*/false, false});
+  EXPECT_TRUE(ctx.OutStyle().color());
+  EXPECT_FALSE(ctx.ErrStyle().color());
+  EXPECT_FALSE(ctx.ShowProgress());
+  ctx.set_machine_readable(true);
+  EXPECT_FALSE(ctx.OutStyle().color());
 }
 
 }  // namespace

@@ -436,7 +436,7 @@ std::vector<Finding> CheckStore(const std::string& state_dir, uid_t uid,
     return out;
   }
   absl::StatusOr<store::KeyMaterial> key =
-      key_provider((*opened)->header().key_source);
+      key_provider((*opened)->header());
   if (!key.ok()) {
     out.push_back(Warn("store-loadable",
                        absl::StrCat("not checked: ", key.status().message()),

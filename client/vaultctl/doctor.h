@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "vaultd/store/format.h"
 #include "vaultd/store/key_source.h"
 
 namespace layer_vault::vaultctl {
@@ -41,10 +42,12 @@ int DoctorExitCode(const std::vector<Finding>& findings);
 // common::Redact (which prefers over-redaction): doctor must not cry wolf.
 bool ContainsPlaintextPat(absl::string_view text);
 
-// Obtains the key for a store's key source, or an error (for example no
-// passphrase available non-interactively).
+// Obtains the key for the store with `header` (its key source; its KDF
+// iterations, for a progress line), or an error (for example no passphrase
+// available non-interactively). CheckStore unlocks the store as soon as it
+// returns a key, then returns.
 using KeyProvider =
-    std::function<absl::StatusOr<store::KeyMaterial>(const store::KeySource&)>;
+    std::function<absl::StatusOr<store::KeyMaterial>(const store::Header&)>;
 
 // Store checks: store-permissions, store-ownership, store-encrypted,
 // store-loadable, kdf-strength, token-age.

@@ -182,8 +182,8 @@ class CheckStoreTest : public ::testing::Test {
   std::vector<Finding> Run(absl::Time now) {
     return CheckStore(
         dir_, geteuid(),
-        [&](const store::KeySource& s) {
-          return store::KeyMaterial::Read(s, {});
+        [&](const store::Header& h) {
+          return store::KeyMaterial::Read(h.key_source, {});
         },
         now);
   }
@@ -225,7 +225,7 @@ TEST_F(CheckStoreTest, OpenPermissionsFailWithFix) {
 TEST_F(CheckStoreTest, NoKeyIsAWarningNotAFailure) {
   std::vector<Finding> f = CheckStore(
       dir_, geteuid(),
-      [](const store::KeySource&) -> absl::StatusOr<store::KeyMaterial> {
+      [](const store::Header&) -> absl::StatusOr<store::KeyMaterial> {
         return absl::InvalidArgumentError("no terminal");
       },
       absl::FromUnixSeconds(1700000000));
@@ -236,7 +236,7 @@ TEST_F(CheckStoreTest, NoKeyIsAWarningNotAFailure) {
 TEST_F(CheckStoreTest, MissingAndCorruptStore) {
   std::vector<Finding> missing = CheckStore(
       root_ + "/none", geteuid(),
-      [](const store::KeySource&) -> absl::StatusOr<store::KeyMaterial> {
+      [](const store::Header&) -> absl::StatusOr<store::KeyMaterial> {
         return absl::NotFoundError("x");
       },
       absl::Now());

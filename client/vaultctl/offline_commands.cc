@@ -152,6 +152,21 @@ absl::StatusOr<KeyMaterial> ObtainKey(const KeySource& recorded,
   return KeyMaterial::Read(source, ctx.key_env());
 }
 
+// The progress line of a PBKDF2 derivation (seconds on a slow machine).
+std::string DerivingKey(uint32_t iterations) {
+  return absl::StrCat("deriving the store key (PBKDF2-HMAC-SHA256, ",
+                      GroupDigits(iterations), " iterations)");
+}
+
+// Starts `progress` for unlocking a store with `key`, if it is a passphrase
+// (the other sources are raw keys: nothing slow).
+void StartKeyProgress(std::optional<Progress>& progress, Context& ctx,
+                      const KeyMaterial& key, uint32_t iterations) {
+  if (key.source().kind() == KeySourceKind::kPassphrase) {
+    progress.emplace(ctx, DerivingKey(iterations));
+  }
+}
+
 struct Unlocked {
   std::unique_ptr<Store> store;
   Record record;
@@ -164,7 +179,10 @@ absl::StatusOr<Unlocked> OpenAndUnlock(const Flags& flags, Context& ctx) {
   absl::StatusOr<KeyMaterial> key =
       ObtainKey((*store)->header().key_source, flags, ctx);
   if (!key.ok()) return key.status();
+  std::optional<Progress> progress;
+  StartKeyProgress(progress, ctx, *key, (*store)->header().iterations);
   absl::StatusOr<Record> record = (*store)->Load(*key);
+  progress.reset();
   if (!record.ok()) return record.status();
   return Unlocked{*std::move(store), *std::move(record)};
 }
@@ -248,8 +266,11 @@ int Init(const Flags& flags, Context& ctx) {
   options.pbkdf2_iterations = *iterations;
   Record record;
   record.created_at = ctx.Now();
+  std::optional<Progress> progress;
+  StartKeyProgress(progress, ctx, *key, *iterations);
   absl::StatusOr<std::unique_ptr<Store>> store =
       Store::Create(state_dir, *key, record, options);
+  progress.reset();
   if (!store.ok()) {
     if (created_key_file) unlink(source->parameter().c_str());
     return ctx.Fail(store.status());
@@ -495,11 +516,16 @@ int ChangePassphrase(const Flags& flags, Context& ctx) {
   absl::StatusOr<SecretBytes> next =
       ReadNewPassphrase(flags, "new-passphrase-file", ctx);
   if (!next.ok()) return ctx.Fail(next.status());
-  if (absl::Status s = (*store)->ChangePassphrase(
-          KeyMaterial::FromPassphrase(*std::move(current)), *std::move(next));
-      !s.ok()) {
-    return ctx.Fail(s);
-  }
+  std::optional<Progress> progress;
+  progress.emplace(ctx, absl::StrCat("deriving the current and new store keys "
+                                     "(PBKDF2-HMAC-SHA256, ",
+                                     GroupDigits((*store)->header().iterations),
+                                     " and ", GroupDigits(*iterations),
+                                     " iterations)"));
+  absl::Status changed = (*store)->ChangePassphrase(
+      KeyMaterial::FromPassphrase(*std::move(current)), *std::move(next));
+  progress.reset();
+  if (!changed.ok()) return ctx.Fail(changed);
   const store::Header& h = (*store)->header();
   if (flags.Has("json")) {
     PrintJson(ctx, {{"path", (*store)->path()}, {"iterations", h.iterations}});
@@ -520,8 +546,15 @@ int Doctor(const Flags& flags, Context& ctx) {
     project = getcwd(cwd, sizeof(cwd)) != nullptr ? cwd : ".";
   }
   const std::string state_dir = StateDir(flags);
-  KeyProvider key_provider = [&](const KeySource& source) {
-    return ObtainKey(source, flags, ctx);
+  // CheckStore unlocks the store right after it gets the key and then
+  // returns: the progress line starts here and ends after CheckStore.
+  std::optional<Progress> progress;
+  KeyProvider key_provider =
+      [&](const store::Header& header) -> absl::StatusOr<KeyMaterial> {
+    absl::StatusOr<KeyMaterial> key =
+        ObtainKey(header.key_source, flags, ctx);
+    if (key.ok()) StartKeyProgress(progress, ctx, *key, header.iterations);
+    return key;
   };
   std::vector<std::pair<std::string, std::string>> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -533,6 +566,7 @@ int Doctor(const Flags& flags, Context& ctx) {
   }
   std::vector<Finding> findings =
       CheckStore(state_dir, geteuid(), key_provider, ctx.Now());
+  progress.reset();
   findings.push_back(CheckEnvironment(env));
   for (auto& [name, value] : env) explicit_bzero(value.data(), value.size());
   findings.push_back(ScanProject(project));
@@ -551,8 +585,14 @@ int Doctor(const Flags& flags, Context& ctx) {
     PrintJson(ctx, {{"findings", list}, {"exit_code", code}});
     return code;
   }
+  const Style style = ctx.OutStyle();
   for (const Finding& f : findings) {
-    std::string line = absl::StrCat(VerdictName(f.verdict), "  ", f.check,
+    const Style::Color color =
+        f.verdict == Verdict::kPass   ? Style::Color::kGreen
+        : f.verdict == Verdict::kWarn ? Style::Color::kYellow
+                                      : Style::Color::kRed;
+    std::string line = absl::StrCat(style.Paint(color, VerdictName(f.verdict)),
+                                    "  ", f.check,
                                     ": ", f.detail);
     if (!f.fix.empty()) absl::StrAppend(&line, "  -> fix: ", f.fix);
     ctx.Out(line + "\n");

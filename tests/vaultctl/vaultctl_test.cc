@@ -143,6 +143,10 @@ class VaultctlTest : public ::testing::Test {
       EXPECT_FALSE(absl::StrContains(r.out, s)) << "secret on stdout:\n" << r.out;
       EXPECT_FALSE(absl::StrContains(r.err, s)) << "secret on stderr:\n" << r.err;
     }
+    // Pipes are not terminals: no colour, no progress line.
+    EXPECT_FALSE(absl::StrContains(r.all(), "\x1b")) << "escape code:\n"
+                                                      << r.all();
+    EXPECT_FALSE(absl::StrContains(r.err, "deriving")) << r.err;
     return r;
   }
 
@@ -508,9 +512,9 @@ TEST_F(VaultctlTest, TerminalInputIsNotEchoed) {
     std::string answer;
   };
   auto run_on_pty = [&](std::vector<std::string> args,
-                        const std::vector<Step>& steps) {
+                        const std::vector<Step>& steps,
+                        std::vector<std::string> env = {"LANG=C"}) {
     args.insert(args.begin(), VaultctlPath());
-    std::vector<std::string> env = {"LANG=C"};
     std::vector<char*> argv = CStrings(args);
     std::vector<char*> envp = CStrings(env);
     int master = -1;
@@ -554,18 +558,49 @@ TEST_F(VaultctlTest, TerminalInputIsNotEchoed) {
        "--iterations", "100000"},
       {{"New passphrase", passphrase_}, {"Repeat the new passphrase", passphrase_}});
   EXPECT_EQ(init_code, 0) << init_screen;
+  // On a terminal the slow key derivation is announced.
+  EXPECT_TRUE(absl::StrContains(
+      init_screen,
+      "deriving the store key (PBKDF2-HMAC-SHA256, 100,000 iterations)... "
+      "done ("))
+      << init_screen;
   auto [set_code, set_screen] = run_on_pty(
       {"set-token", "--state-dir", state_},
       {{"personal access token", pat}, {"Store passphrase", passphrase_}});
   EXPECT_EQ(set_code, 0) << set_screen;
   EXPECT_TRUE(absl::StrContains(set_screen, pat.substr(0, 8) + "..."));
+  EXPECT_TRUE(absl::StrContains(set_screen, "deriving the store key"));
+
+  // doctor on a terminal: coloured verdicts, unless NO_COLOR is set; never
+  // with --json.
+  const std::vector<std::string> doctor = {"doctor", "--state-dir", state_,
+                                           "--project", project_};
+  const std::vector<Step> unlock = {{"Store passphrase", passphrase_}};
+  auto [doctor_code, doctor_screen] = run_on_pty(doctor, unlock);
+  EXPECT_GE(doctor_code, 0) << doctor_screen;
+  EXPECT_TRUE(absl::StrContains(doctor_screen,
+                                "\x1b[32mPASS\x1b[0m  store-loadable"))
+      << doctor_screen;
+  EXPECT_TRUE(absl::StrContains(doctor_screen, "deriving the store key"));
+  auto [plain_code, plain_screen] =
+      run_on_pty(doctor, unlock, {"LANG=C", "NO_COLOR=1"});
+  EXPECT_TRUE(absl::StrContains(plain_screen, "PASS  store-loadable"))
+      << plain_screen;
+  EXPECT_FALSE(absl::StrContains(plain_screen, "\x1b[")) << plain_screen;
+  std::vector<std::string> doctor_json = doctor;
+  doctor_json.push_back("--json");
+  auto [json_code, json_screen] = run_on_pty(doctor_json, unlock);
+  EXPECT_FALSE(absl::StrContains(json_screen, "\x1b[")) << json_screen;
+  EXPECT_FALSE(absl::StrContains(json_screen, "deriving")) << json_screen;
 
   auto [mismatch_code, mismatch_screen] = run_on_pty(
       {"init", "--state-dir", root_ + "/other", "--key-source", "passphrase"},
       {{"New passphrase", passphrase_},
        {"Repeat the new passphrase", Secret("something else entirely")}});
   EXPECT_EQ(mismatch_code, 5);
-  EXPECT_TRUE(absl::StrContains(mismatch_screen, "passphrases differ"));
+  EXPECT_TRUE(absl::StrContains(
+      mismatch_screen, "\x1b[31mvaultctl:\x1b[0m the passphrases differ"))
+      << mismatch_screen;
 }
 
 }  // namespace
