@@ -135,6 +135,9 @@ class CredentialTest : public ::testing::Test {
       copy["headers"].erase("authorization");
       EXPECT_FALSE(ContainsAnySecret(copy.dump(), secrets)) << r.dump();
     }
+    client_.reset();  // idle connections hold vaultd's shutdown back
+    admin_.reset();
+    RELAY_EXPECT_OK(env_->vaultd().Stop());
   }
 
   std::string StoredFingerprint() {

@@ -37,6 +37,7 @@ class FakeLayer {
   FakeLayer& operator=(const FakeLayer&) = delete;
 
   const std::string& pat() const { return pat_; }
+  pid_t pid() const { return pid_; }
   int port() const { return port_; }
   // "https://127.0.0.1:<port>/api" (no /v1) and ".../graphql".
   const std::string& base_url() const { return base_url_; }

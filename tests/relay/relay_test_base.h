@@ -31,6 +31,13 @@ inline absl::Status StatusOf(const absl::Status& s) { return s; }
     ASSERT_TRUE(_relay_status.ok()) << _relay_status;          \
   } while (0)
 
+#define RELAY_EXPECT_OK(expr)                                  \
+  do {                                                         \
+    const absl::Status _relay_status =                         \
+        ::layer_vault::tests::relay::StatusOf(expr);           \
+    EXPECT_TRUE(_relay_status.ok()) << _relay_status;          \
+  } while (0)
+
 // A suite that shares one RelayEnv (fake + vaultd) between its tests:
 // started once, the fake reset before each test, and after each test
 // vaultd's logs and the fake's request log checked for the PAT. Derived
@@ -46,7 +53,12 @@ class SharedRelayTest : public ::testing::Test {
     ASSERT_TRUE(env.ok()) << env.status();
     env_ = *std::move(env);
   }
-  static void TearDownTestSuite() { env_.reset(); }
+  static void TearDownTestSuite() {
+    // A clean exit, so that vaultd's own checks (sanitizers) can fail the
+    // suite.
+    if (env_ != nullptr) RELAY_EXPECT_OK(env_->vaultd().Stop());
+    env_.reset();
+  }
 
   void SetUp() override {
     ASSERT_NE(env_, nullptr) << "the environment did not start";

@@ -264,6 +264,8 @@ TEST(ScopePolicyTest, ScopesThePolicyDoesNotGrantAreNeverIssued) {
   EXPECT_THAT(run.status().message(), HasSubstr("layer:generate"));
   EXPECT_THAT((*env)->Recorded(), IsEmpty());
   EXPECT_THAT((*env)->FindLeaks(), IsEmpty());
+  generator->reset();  // an idle connection holds vaultd's shutdown back
+  RELAY_EXPECT_OK((*env)->vaultd().Stop());
 }
 
 TEST(RateLimitTest, CallsBeyondTheRateAreRefusedWithARetryHint) {
@@ -293,6 +295,8 @@ TEST(RateLimitTest, CallsBeyondTheRateAreRefusedWithARetryHint) {
   RELAY_ASSERT_OK((*client)->Call("workspaces.get", params));
   EXPECT_THAT((*env)->Recorded(), SizeIs(3));
   EXPECT_THAT((*env)->FindLeaks(), IsEmpty());
+  client->reset();  // an idle connection holds vaultd's shutdown back
+  RELAY_EXPECT_OK((*env)->vaultd().Stop());
 }
 
 }  // namespace

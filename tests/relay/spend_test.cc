@@ -61,6 +61,8 @@ class SpendTest : public ::testing::Test {
   void TearDown() override {
     if (env_ != nullptr) {
       EXPECT_THAT(env_->FindLeaks(), ::testing::IsEmpty());
+      client_.reset();  // an idle connection holds vaultd's shutdown back
+      RELAY_EXPECT_OK(env_->vaultd().Stop());
     }
   }
 
@@ -136,6 +138,7 @@ TEST_F(SpendTest, PeriodBudgetHoldsAcrossARestart) {
   EXPECT_EQ(ExecutesSent(), 3u);
 
   // After a restart the ledger still counts 1.0 CU.
+  client_.reset();  // an idle connection holds vaultd's shutdown back
   RELAY_ASSERT_OK(env_->vaultd().Restart());
   auto client = env_->Client();
   RELAY_ASSERT_OK(client);

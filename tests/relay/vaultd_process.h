@@ -57,6 +57,7 @@ class VaultdProcess {
   absl::Status Stop();
   absl::Status Restart();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   // Replaces the policy file (vaultd reads it at start and on SIGHUP).
   absl::Status WritePolicy(const nlohmann::json& policy) const;
