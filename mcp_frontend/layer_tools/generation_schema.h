@@ -9,7 +9,7 @@ namespace layer_vault::mcp::layer_tools {
 // inferences.execute operations (vaultd/relay/operations/
 // rest_operations.json), as JSON Schema properties with descriptions for a
 // model. `with_execute_only` adds what only execute takes: seed,
-// guidance_files, mask, session_name. //tests/mcp:layer_tools_test checks
+// guidance_files, mask, session_name. //tests/mcp:layer_generate_test checks
 // them against the registry, so the two cannot drift apart silently.
 nlohmann::json GenerationProperties(bool with_execute_only);
 
