@@ -3,7 +3,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "mcp_frontend/layer_tools/catalog_tools.h"
 #include "mcp_frontend/layer_tools/file_tools.h"
 #include "mcp_frontend/layer_tools/generation_tools.h"
@@ -57,35 +56,6 @@ absl::Status RegisterLayerTools(const ToolEnv& env, ToolRegistry& registry) {
     }
   }
   return absl::OkStatus();
-}
-
-std::string LayerToolsInstructions(const LayerToolsOptions& options) {
-  return absl::StrCat(
-      "Layer.ai game-asset generation, through a local vault that keeps the "
-      "API token away from you.\n"
-      "1. Discover: list_workspaces (Creative Unit balances; ",
-      options.default_workspace_id.empty()
-          ? "pass workspace_id to the other tools"
-          : "workspace_id defaults to the configured workspace",
-      "), list_models (filter by modality, capability, text), "
-      "list_workflows (with their declared inputs).\n"
-      "2. Estimate: estimate_price or estimate_workflow_price (free). Runs "
-      "above ",
-      FormatCu(options.confirm_threshold_cu),
-      " Creative Units need the user's consent: the server asks through "
-      "elicitation when your client supports it; otherwise ask the user "
-      "and pass confirm_price.\n"
-      "3. Run: generate (model + prompt, size, batch_size, seed, quality, "
-      "guidance_files) or run_workflow. Reference files: upload_file "
-      "(from the input root) returns a file_id.\n"
-      "4. Poll: with wait (default) the tool follows the run with progress "
-      "notifications; with wait: false, or after a timeout or a "
-      "cancellation, follow it with get_run / get_workflow_run.\n"
-      "5. Save: outputs are saved into the asset root and their paths "
-      "returned; small images also come back as images.\n"
-      "get_usage shows the balance and your local spending budget. If a "
-      "tool says vaultd is not running or sealed, tell the user the fix it "
-      "names; this server keeps running and recovers by itself.");
 }
 
 absl::StatusOr<std::unique_ptr<LayerToolkit>> LayerToolkit::Create(

@@ -26,10 +26,6 @@ namespace layer_vault::mcp::layer_tools {
 // option is out of range; a Register error otherwise (e.g. ALREADY_EXISTS).
 absl::Status RegisterLayerTools(const ToolEnv& env, ToolRegistry& registry);
 
-// Server instructions (initialize's `instructions`) that teach an agent the
-// workflow of these tools: discover, estimate, run, poll, save.
-std::string LayerToolsInstructions(const LayerToolsOptions& options);
-
 // LayerToolkit wires the tools to the production clients for main():
 // vaultd through a VaultClient, media through a MediaClient, files under
 // the asset and input roots. Not copyable. The clients and roots are not

@@ -793,13 +793,5 @@ TEST_F(LayerToolsTest, GraphqlToolsReturnText) {
   EXPECT_TRUE(r.is_error);
 }
 
-TEST_F(LayerToolsTest, InstructionsTeachTheWorkflow) {
-  const std::string text = LayerToolsInstructions(env_.options);
-  for (const char* word : {"list_workspaces", "estimate_price", "generate",
-                           "get_run", "asset root", "confirm_price", "20"}) {
-    EXPECT_TRUE(absl::StrContains(text, word)) << word;
-  }
-}
-
 }  // namespace
 }  // namespace layer_vault::mcp::layer_tools
