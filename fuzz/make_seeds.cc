@@ -84,7 +84,7 @@ void StoreSeeds(const std::string& dir) {
   if (absl::Status s = store::SetToken(
           record,
           crypto::SecretBytes::CopyFrom(
-              "pat_0123456789abcdefghijklmnopqrstuvwxyzABCDEF"),
+              "pat_FAKE0123456789abcdefghijklmnopqrstuvwxyzAB"),
           FixedNow() - absl::Hours(24));
       !s.ok()) {
     std::fprintf(stderr, "make_seeds: SetToken failed\n");
