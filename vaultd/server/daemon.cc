@@ -11,11 +11,14 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "vaultd/peer/peer_identity.h"
+#include "vaultd/server/call_tracker.h"
 #include "vaultd/server/connection_registry.h"
 #include "vaultd/server/process.h"
 #include "vaultd/server/unix_listener.h"
@@ -96,10 +99,16 @@ absl::Status RunDaemon(const DaemonConfig& config, DaemonParts parts) {
   AdminService admin_service(*parts.core, connections, *parts.events,
                              parts.admin);
 
-  auto build = [](grpc::Service* service) {
+  CallTracker calls;  // Outlives the servers below.
+  auto build = [&calls](grpc::Service* service) {
     grpc::ServerBuilder builder;
     builder.RegisterService(service);
     builder.SetMaxReceiveMessageSize(1 << 20);
+    std::vector<std::unique_ptr<
+        grpc::experimental::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(calls.NewInterceptorFactory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     return builder.BuildAndStart();
   };
   std::unique_ptr<grpc::Server> workload_server = build(&workload_service);
@@ -178,10 +187,16 @@ absl::Status RunDaemon(const DaemonConfig& config, DaemonParts parts) {
   notifier.Stopping();
   Log("stopping: no new connections; letting calls in flight finish");
   (*loop)->Stop();
-  const auto deadline = std::chrono::system_clock::now() +
-                        absl::ToChronoSeconds(config.shutdown_grace);
-  workload_server->Shutdown(deadline);
-  admin_server->Shutdown(deadline);
+  // Calls in flight get the grace period; idle connections (an MCP frontend
+  // keeps one open) must not hold the stop up, so the servers are shut down
+  // once no call is in flight. A call that starts after that is cancelled.
+  if (!calls.WaitUntilIdle(absl::Now() + config.shutdown_grace)) {
+    Log(absl::StrCat("grace period over: cancelling ", calls.in_flight(),
+                     " calls in flight"));
+  }
+  const auto now = std::chrono::system_clock::now();
+  workload_server->Shutdown(now);
+  admin_server->Shutdown(now);
   close(sig_fd);
   return absl::OkStatus();
 }
