@@ -123,7 +123,7 @@ std::string SnapshotDiff(const Snapshot& before, const Snapshot& after) {
     }
   }
   for (const auto& [path, description] : after) {
-    if (!before.contains(path)) {
+    if (before.count(path) == 0) {
       absl::StrAppend(&diff, "added: ", path, " (", description, ")\n");
     }
   }
@@ -155,11 +155,11 @@ std::string ReadFileOrEmpty(const std::string& path) {
 
 std::vector<std::string> ListFiles(const std::string& dir) {
   std::vector<std::string> files;
-  for (const auto& [path, description] : TakeSnapshot(dir)) {
-    // Regular files: S_IFREG is 0100000 (32768) in the mode.
+  for (const auto& entry : TakeSnapshot(dir)) {
     struct stat st;
-    if (lstat((dir + "/" + path).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      files.push_back(path);
+    if (lstat((dir + "/" + entry.first).c_str(), &st) == 0 &&
+        S_ISREG(st.st_mode)) {
+      files.push_back(entry.first);
     }
   }
   return files;
