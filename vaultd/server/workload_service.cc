@@ -15,6 +15,7 @@ namespace v1 = layer::vault::v1;
 
 constexpr size_t kMaxPingPayload = 4096;
 constexpr size_t kMaxParamsSize = 64 * 1024;
+constexpr size_t kMaxEchoedScope = 64;
 constexpr absl::string_view kKnownScopes[] = {"layer:read", "layer:generate",
                                               "layer:upload"};
 
@@ -90,9 +91,16 @@ grpc::Status WorkloadService::IssueToken(grpc::ServerContext* ctx,
   for (const std::string& scope : req->scopes()) {
     if (std::find(std::begin(kKnownScopes), std::end(kKnownScopes), scope) ==
         std::end(kKnownScopes)) {
+      // At most kMaxEchoedScope bytes of the caller's (redacted) text: an
+      // unbounded echo would push the status past the client's metadata
+      // limit. Redacted before the cut, so a cut cannot hide a credential.
+      const std::string redacted = common::Redact(scope);
+      const absl::string_view shown =
+          absl::string_view(redacted).substr(0, kMaxEchoedScope);
       return ToGrpc(absl::InvalidArgumentError(absl::StrCat(
-          "unknown scope \"", common::Redact(scope),
-          "\"; known: layer:read, layer:generate, layer:upload")));
+          "unknown scope \"", shown,
+          shown.size() < redacted.size() ? "...\"" : "\"",
+          "; known: layer:read, layer:generate, layer:upload")));
     }
   }
   for (const std::string& scope : req->scopes()) {
