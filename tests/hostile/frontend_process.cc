@@ -212,9 +212,19 @@ absl::StatusOr<std::vector<nlohmann::json>> FrontendProcess::ReadUntilResponse(
     for (size_t i = 0; i < messages_.size(); ++i) {
       const nlohmann::json& m = messages_[i];
       if (!m.contains("method") && m.contains("id") && m["id"] == id) {
-        std::vector<nlohmann::json> out(messages_.begin(),
-                                        messages_.begin() + i + 1);
-        messages_.erase(messages_.begin(), messages_.begin() + i + 1);
+        // Earlier responses to other requests stay queued (tool calls
+        // finish out of order); everything else before it is returned.
+        std::vector<nlohmann::json> out;
+        std::vector<nlohmann::json> kept;
+        for (size_t k = 0; k < i; ++k) {
+          const bool response = !messages_[k].contains("method") &&
+                                !messages_[k].value("id", nlohmann::json()).is_null();
+          (response ? kept : out).push_back(std::move(messages_[k]));
+        }
+        out.push_back(std::move(messages_[i]));
+        kept.insert(kept.end(), std::make_move_iterator(messages_.begin() + i + 1),
+                    std::make_move_iterator(messages_.end()));
+        messages_ = std::move(kept);
         return out;
       }
     }
@@ -222,7 +232,12 @@ absl::StatusOr<std::vector<nlohmann::json>> FrontendProcess::ReadUntilResponse(
       return absl::OutOfRangeError(absl::StrCat(
           "mcp_frontend's stdout ended before the response to ", id.dump()));
     }
-    if (absl::Status s = Pump(nullptr, deadline); !s.ok()) return s;
+    if (absl::Status s = Pump(nullptr, deadline); !s.ok()) {
+      return absl::Status(
+          s.code(), absl::StrCat(s.message(), " (waiting for the response to ",
+                                 id.dump().substr(0, 100), "; ",
+                                 messages_.size(), " other messages queued)"));
+    }
   }
 }
 

@@ -45,9 +45,12 @@ class FrontendProcess {
   absl::Status Write(absl::string_view bytes,
                      absl::Duration timeout = absl::Seconds(30));
 
-  // Reads messages until the response whose id equals `id` and returns all
-  // of them, in order, that response last. DEADLINE_EXCEEDED after
-  // `timeout`, OUT_OF_RANGE at end of stdout.
+  // Reads messages until the response whose id equals `id` and returns it
+  // last, after the messages before it that are not responses with a
+  // non-null id (those stay queued for their own ReadUntilResponse, since
+  // tool calls finish out of order). Error responses with a null id are
+  // returned. DEADLINE_EXCEEDED after `timeout`, OUT_OF_RANGE at end of
+  // stdout.
   absl::StatusOr<std::vector<nlohmann::json>> ReadUntilResponse(
       const nlohmann::json& id, absl::Duration timeout = absl::Seconds(30));
 

@@ -74,6 +74,12 @@ std::string JpegBytes() {
   return bytes;
 }
 
+std::string GifBytes() {
+  std::string bytes("GIF89a", 6);
+  bytes.resize(64, 'g');
+  return bytes;
+}
+
 absl::StatusOr<std::unique_ptr<FrontendSandbox>> FrontendSandbox::Create() {
   char pattern[] = "/tmp/lvhXXXXXX";
   if (mkdtemp(pattern) == nullptr) {

@@ -11,10 +11,11 @@
 
 namespace layer_vault::tests::hostile {
 
-// The bytes of a minimal PNG / JPEG header that the frontend's content
-// sniffing recognises (padded to 64 bytes).
+// The bytes of a minimal PNG / JPEG / GIF header that the frontend's
+// content sniffing recognises (padded to 64 bytes).
 std::string PngBytes();
 std::string JpegBytes();
+std::string GifBytes();
 
 // FrontendSandbox is the directory tree a hostile frontend test runs in,
 // from mkdtemp (short, under /tmp):
