@@ -26,6 +26,14 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& socket_path) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // An idle channel closes its connection after a second (the least gRPC
+  // allows) and reconnects on the next call, a fraction of a millisecond
+  // on a Unix socket. An idle client never polls its connection, so
+  // otherwise it would learn that vaultd restarted only by writing a call
+  // into the dead connection, an error after which a CallLayer cannot be
+  // retried (it may have been sent). vaultd waits briefly for idle
+  // connections to close when it stops (vaultd/server/daemon.cc).
+  args.SetInt(GRPC_ARG_CLIENT_IDLE_TIMEOUT_MS, 1000);
   args.SetMaxReceiveMessageSize(kMaxResponseBytes);
   return grpc::CreateCustomChannel(absl::StrCat("unix:", socket_path),
                                    grpc::InsecureChannelCredentials(), args);

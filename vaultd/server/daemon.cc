@@ -8,6 +8,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -187,16 +188,23 @@ absl::Status RunDaemon(const DaemonConfig& config, DaemonParts parts) {
   notifier.Stopping();
   Log("stopping: no new connections; letting calls in flight finish");
   (*loop)->Stop();
-  // Calls in flight get the grace period; idle connections (an MCP frontend
-  // keeps one open) must not hold the stop up, so the servers are shut down
-  // once no call is in flight. A call that starts after that is cancelled.
-  if (!calls.WaitUntilIdle(absl::Now() + config.shutdown_grace)) {
+  // Calls in flight get the grace period. Connections left idle then get
+  // at most kIdleDrain to close by themselves (the client library's
+  // channels close after a second idle), so that they learn of the stop
+  // from the closed connection rather than by writing their next call into
+  // it; a client that keeps an idle connection open must not hold the stop
+  // up for the whole grace period either. Calls that start meanwhile are
+  // served; any still running at the end are cancelled.
+  constexpr absl::Duration kIdleDrain = absl::Seconds(2);
+  const absl::Time grace_end = absl::Now() + config.shutdown_grace;
+  if (!calls.WaitUntilIdle(grace_end)) {
     Log(absl::StrCat("grace period over: cancelling ", calls.in_flight(),
                      " calls in flight"));
   }
-  const auto now = std::chrono::system_clock::now();
-  workload_server->Shutdown(now);
-  admin_server->Shutdown(now);
+  const auto drain_end = absl::ToChronoTime(
+      std::max(absl::Now(), std::min(grace_end, absl::Now() + kIdleDrain)));
+  workload_server->Shutdown(drain_end);
+  admin_server->Shutdown(drain_end);
   close(sig_fd);
   return absl::OkStatus();
 }

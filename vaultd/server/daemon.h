@@ -34,7 +34,8 @@ struct DaemonParts {
 //  - on SIGHUP calls parts.reload (a failure keeps the old policy and is
 //    logged);
 //  - on SIGTERM stops accepting, lets calls in flight finish within
-//    config.shutdown_grace (idle connections do not hold it up), and
+//    config.shutdown_grace (connections left idle get at most 2 s more
+//    to close by themselves, not the whole grace), and
 //    returns OK.
 // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (call it before
 // other threads start so they inherit the mask). Returns an error if the
