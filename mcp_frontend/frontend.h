@@ -37,7 +37,7 @@ struct FrontendConfig {
   std::string ca_bundle;
   // Runs estimated above this many Creative Units need the user's
   // confirmation (vaultd's own caps apply regardless).
-  double confirm_threshold_creative_units = 20;
+  double confirm_threshold_creative_units = 5;
   // Workspace used when a tool call names none ("": none).
   std::string default_workspace;
   uint64_t max_download_bytes = 100ull * 1024 * 1024;

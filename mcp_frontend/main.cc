@@ -35,9 +35,10 @@ ABSL_FLAG(std::string, allowed_media_hosts,
           "downloaded from and uploaded to (https only)");
 ABSL_FLAG(std::string, ca_bundle, "",
           "PEM CA bundle for media transfers (default: the system's)");
-ABSL_FLAG(double, confirm_threshold, 20,
+ABSL_FLAG(double, confirm_threshold, 5,
           "runs estimated above this many Creative Units need the user's "
-          "confirmation");
+          "confirmation (default 5: half the default policy's per-run cap "
+          "of 10, so confirmation happens before vaultd refuses)");
 ABSL_FLAG(std::string, default_workspace, "",
           "workspace id used when a call names none (default: "
           "$LAYER_WORKSPACE_ID)");

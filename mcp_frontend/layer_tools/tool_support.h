@@ -26,7 +26,7 @@ struct LayerToolsOptions {
   std::string default_workspace_id;
   // Runs whose estimated price is above this many Creative Units need the
   // user's confirmation (elicitation, or the confirm_price argument).
-  double confirm_threshold_cu = 20;
+  double confirm_threshold_cu = 5;
   // Bounds of the interval between polls of a run: Layer.ai's
   // poll_interval_seconds is clamped to them; `default_poll_interval` when
   // it sends none.
