@@ -6,16 +6,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "vaultd/crypto/hash.h"
 #include "vaultd/crypto/random.h"
 
 namespace layer_vault::store {
+namespace {
+
+// The status for a failed `what` with `err`. Running out of room is
+// RESOURCE_EXHAUSTED with its cause spelled out: errno's own codes would
+// make EFBIG OUT_OF_RANGE, which the store reserves for a truncated file.
+absl::Status IoError(int err, absl::string_view what) {
+  const char* cause = nullptr;
+  switch (err) {
+    case ENOSPC:
+      cause = "the file system is full";
+      break;
+    case EDQUOT:
+      cause = "the disk quota is used up";
+      break;
+    case EFBIG:
+      cause =
+          "the file size limit was reached (RLIMIT_FSIZE, systemd "
+          "LimitFSIZE=, or the file system's maximum)";
+      break;
+    default:
+      return absl::ErrnoToStatus(err, what);
+  }
+  return absl::ResourceExhaustedError(
+      absl::StrCat(what, ": ", std::strerror(err), ": ", cause));
+}
+
+}  // namespace
 
 absl::StatusOr<int> FileOps::CreateTemp(int dir_fd, const std::string& name) {
   int fd = openat(dir_fd, name.c_str(),
                   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return absl::ErrnoToStatus(errno, "create temp file");
+  if (fd < 0) return IoError(errno, "create temp file");
   // The umask can only clear bits; make the mode exact anyway.
   if (fchmod(fd, 0600) != 0) {
     int err = errno;
@@ -30,27 +59,27 @@ absl::Status FileOps::Write(int fd, absl::string_view data) {
   while (!data.empty()) {
     ssize_t n = write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::ErrnoToStatus(errno, "write temp file");
+    if (n < 0) return IoError(errno, "write temp file");
     data.remove_prefix(static_cast<size_t>(n));
   }
   return absl::OkStatus();
 }
 
 absl::Status FileOps::Sync(int fd) {
-  if (fsync(fd) != 0) return absl::ErrnoToStatus(errno, "fsync temp file");
+  if (fsync(fd) != 0) return IoError(errno, "fsync temp file");
   return absl::OkStatus();
 }
 
 absl::Status FileOps::Rename(int dir_fd, const std::string& from,
                              const std::string& to) {
   if (renameat(dir_fd, from.c_str(), dir_fd, to.c_str()) != 0) {
-    return absl::ErrnoToStatus(errno, "rename temp file");
+    return IoError(errno, "rename temp file");
   }
   return absl::OkStatus();
 }
 
 absl::Status FileOps::SyncDirectory(int dir_fd) {
-  if (fsync(dir_fd) != 0) return absl::ErrnoToStatus(errno, "fsync directory");
+  if (fsync(dir_fd) != 0) return IoError(errno, "fsync directory");
   return absl::OkStatus();
 }
 
@@ -79,7 +108,7 @@ absl::Status WriteFileAtomically(FileOps& ops, int dir_fd,
   absl::Status status = ops.Write(*fd, data);
   if (status.ok()) status = ops.Sync(*fd);
   if (close(*fd) != 0 && status.ok()) {
-    status = absl::ErrnoToStatus(errno, "close temp file");
+    status = IoError(errno, "close temp file");
   }
   if (status.ok()) status = ops.Rename(dir_fd, temp, name);
   if (!status.ok()) {

@@ -39,6 +39,10 @@ class FileOps {
 // fails, the previous file is untouched and the temp file is removed. If only
 // the final directory fsync fails, the new file is in place but may not
 // survive a crash; the error says so. `dir_path` is used in messages only.
+// Errors name the file and the failed step. A full file system, an
+// exhausted quota or the file size limit (ENOSPC, EDQUOT, EFBIG) is
+// RESOURCE_EXHAUSTED with that cause in words; other I/O errors take their
+// code from errno.
 absl::Status WriteFileAtomically(FileOps& ops, int dir_fd,
                                  absl::string_view dir_path,
                                  const std::string& name,

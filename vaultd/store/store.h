@@ -58,6 +58,8 @@ struct StoreOptions {
 //    passphrase, too few iterations, a key file inside the state directory.
 //  - ALREADY_EXISTS: Create on a directory that already has a store.
 //  - UNAVAILABLE: another Store (process) holds the directory.
+//  - RESOURCE_EXHAUSTED: a write ran out of room (full file system, quota,
+//    file size limit); the message names the cause and the file.
 //  - Other codes: I/O errors, from errno.
 class Store {
  public:
