@@ -22,14 +22,25 @@ absl::StatusOr<client::SpendInfo> VaultLayerApi::GetSpend() {
 absl::Status WithVaultdFix(const absl::Status& status) {
   if (status.ok() || common::ErrorTypeOf(status).has_value()) return status;
   const absl::string_view message = status.message();
+  constexpr absl::string_view kStartVaultd =
+      "Start vaultd (e.g. `sudo systemctl start vaultd.socket`) and call the "
+      "tool again; this MCP server keeps running and reconnects by itself.";
   absl::string_view fix;
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
       if (absl::StrContains(message, "vaultd")) {
-        fix =
-            "Start vaultd (e.g. `sudo systemctl start vaultd.socket`) and "
-            "call the tool again; this MCP server keeps running and "
-            "reconnects by itself.";
+        fix = kStartVaultd;
+      } else if (!absl::StrContains(message, "Layer.ai")) {
+        // gRPC's own words for a connection that died under the call
+        // ("Socket closed", "Broken pipe"): vaultd went away mid-call.
+        return absl::Status(
+            status.code(),
+            absl::StrCat(message,
+                         ". vaultd is unavailable: the connection to it was "
+                         "lost during the call (vaultd stopped or restarted), "
+                         "so a call that changes something may or may not "
+                         "have run; check before repeating it. ",
+                         kStartVaultd));
       }
       break;
     case absl::StatusCode::kPermissionDenied:

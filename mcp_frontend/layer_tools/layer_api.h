@@ -46,11 +46,12 @@ class VaultLayerApi final : public LayerApi {
 
 // WithVaultdFix returns `status` with what the user should do appended when
 // vaultd itself is the problem: not running or unreachable (UNAVAILABLE
-// without a typed "[layer:...]" prefix), refusing this process
-// (PERMISSION_DENIED), or sealed (FAILED_PRECONDITION "vaultd is sealed",
-// whose message already names `vaultctl unlock`). Typed errors from Layer.ai
-// or vaultd's spend and rate controls are returned unchanged. The code is
-// kept; OK stays OK.
+// without a typed "[layer:...]" prefix; one that names neither vaultd nor
+// Layer.ai is gRPC's report of a connection lost mid-call, and then says
+// so), refusing this process (PERMISSION_DENIED), or sealed
+// (FAILED_PRECONDITION "vaultd is sealed", whose message already names
+// `vaultctl unlock`). Typed errors from Layer.ai or vaultd's spend and rate
+// controls are returned unchanged. The code is kept; OK stays OK.
 absl::Status WithVaultdFix(const absl::Status& status);
 
 }  // namespace layer_vault::mcp::layer_tools

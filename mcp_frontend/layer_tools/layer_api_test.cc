@@ -44,6 +44,12 @@ INSTANTIATE_TEST_SUITE_P(
                     "vaultd at /run/vaultd/workload.sock did not answer "
                     "within 1000 ms"),
                 "reconnects by itself"},
+        FixCase{"connection_lost_mid_call",
+                absl::UnavailableError("Socket closed"),
+                "vaultd is unavailable: the connection to it was lost"},
+        FixCase{"relay_not_configured",
+                absl::UnavailableError("the Layer.ai relay is not configured"),
+                nullptr},
         FixCase{"refused",
                 absl::PermissionDeniedError(
                     "vaultd refused this process: no rule matches"),
