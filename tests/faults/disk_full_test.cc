@@ -1,6 +1,8 @@
 // vaultd started under a small RLIMIT_FSIZE (the stand-in for a full disk
-// that needs no root and no tmpfs), with SIGXFSZ ignored so that write(2)
-// fails with EFBIG as it fails with ENOSPC on a full disk: the limit lets
+// that needs no root and no tmpfs) with SIGXFSZ at its default disposition,
+// as systemd's LimitFSIZE= leaves it: vaultd must ignore the signal itself
+// so that write(2) fails with EFBIG, as it fails with ENOSPC on a full disk,
+// instead of killing it part-way through the write. The limit lets
 // the store's current version be rewritten but not a longer one. Storing a
 // longer PAT (verified by the fake Layer.ai first) must fail with a clear
 // gRPC error naming the cause and the store file; vaultd must keep serving;
@@ -88,9 +90,9 @@ std::string MaxFileSize(pid_t pid) {
 class DiskFullTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // vaultd inherits the disposition: a write past the limit then fails
-    // with EFBIG instead of killing it, as a full disk fails with ENOSPC.
-    previous_sigxfsz_ = signal(SIGXFSZ, SIG_IGN);
+    // vaultd inherits the default disposition (a write past the limit
+    // kills the writer) and must set its own.
+    previous_sigxfsz_ = signal(SIGXFSZ, SIG_DFL);
     // The fake accepts a PAT of the longest form, so the new store version
     // is 464 bytes longer than the old one (which holds a 48-byte PAT).
     new_pat_ = store::testing::FakePat(512);

@@ -37,9 +37,10 @@ test('vaultd stopped: isError with the fix; restarted: the same frontend recover
   await world.vaultd.stop();
   const down = await listWorkspaces();
   assert.equal(down.isError, true);
-  // The frontend's idle connection may look alive until this call finds it
-  // dead ("Broken pipe"): then it says the connection to vaultd was lost.
-  assert.match(text(down), /vaultd is not running|vaultd is unavailable: the connection to it was lost/);
+  // The frontend's idle connection closed with the stop (client channels
+  // close after a second idle; vaultd waits for that), so this call finds
+  // vaultd gone rather than writing into a dead connection.
+  assert.match(text(down), /vaultd is not running/);
   assert.match(text(down), /Start vaultd/);
   const generate = await mcp.call('generate', { model_id: IDS.imageFast, prompt: 'x' });
   assert.equal(generate.isError, true);

@@ -65,6 +65,9 @@ absl::Status RunDaemon(const DaemonConfig& config, DaemonParts parts) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file size limit (systemd LimitFSIZE=) must fail a store write with a
+  // clear error (EFBIG), not kill vaultd part-way through it.
+  signal(SIGXFSZ, SIG_IGN);
   int sig_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sig_fd < 0) {
     return absl::InternalError(
