@@ -184,14 +184,18 @@ std::string Media(absl::string_view host_port, absl::string_view rest = "/media/
 }
 std::string Ours() { return absl::StrCat("127.0.0.1:", g_upstream->media_port); }
 
+constexpr char kNotHttps[] = "only https URLs are allowed";
+constexpr char kNotAllowed[] = "is not an allowed media host";
+constexpr char kUserinfo[] = "user name or password";
+
 std::vector<UrlRow> UrlRows() {
-  constexpr char kNotHttps[] = "only https URLs are allowed";
-  constexpr char kNotAllowed[] = "is not an allowed media host";
-  constexpr char kUserinfo[] = "user name or password";
   return {
       {"http", [] { return absl::StrCat("http://", Ours(), "/media/x.png"); }, kNotHttps},
-      {"file", [] { return std::string("file:///etc/passwd"); }, kNotHttps},
-      {"file_localhost", [] { return std::string("file://localhost/etc/shadow"); }, kNotHttps},
+      // A file: URL has no host part for the check to read: refused as
+      // malformed before the scheme is even looked at.
+      {"file", [] { return std::string("file:///etc/passwd"); }, "the URL is malformed"},
+      {"file_localhost", [] { return std::string("file://localhost/etc/shadow"); },
+       "the URL is malformed"},
       {"data", [] { return std::string("data:image/png;base64,iVBORw0KGgo="); }, ""},
       {"ftp", [] { return absl::StrCat("ftp://", Ours(), "/x.png"); }, kNotHttps},
       {"gopher", [] { return absl::StrCat("gopher://", Ours(), "/x"); }, kNotHttps},
