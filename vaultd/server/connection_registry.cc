@@ -1,6 +1,7 @@
 #include "vaultd/server/connection_registry.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <utility>
 
@@ -9,9 +10,34 @@
 
 namespace layer_vault::server {
 
+namespace {
+
+// True if `fd` is open and names the file `dev`/`ino`.
+bool StillNames(int fd, dev_t dev, ino_t ino) {
+  struct stat st {};
+  return fstat(fd, &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+}  // namespace
+
 void ConnectionRegistry::Register(int fd, peer::PeerIdentity identity) {
-  auto entry = std::make_shared<const peer::PeerIdentity>(std::move(identity));
+  Entry entry;
+  entry.identity =
+      std::make_shared<const peer::PeerIdentity>(std::move(identity));
+  struct stat st {};
+  if (fstat(fd, &st) == 0) {
+    entry.dev = st.st_dev;
+    entry.ino = st.st_ino;
+  }
   absl::MutexLock lock(&mu_);
+  for (auto it = by_fd_.begin(); it != by_fd_.end();) {
+    const Entry& e = it->second;
+    if (it->first != fd && !StillNames(it->first, e.dev, e.ino)) {
+      by_fd_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
   by_fd_[fd] = std::move(entry);
 }
 
@@ -29,7 +55,7 @@ ConnectionRegistry::Lookup(absl::string_view grpc_peer) const {
     if (it == by_fd_.end()) {
       return absl::PermissionDeniedError("caller is not attested");
     }
-    identity = it->second;
+    identity = it->second.identity;
   }
   // The fd number may have been closed and reused by a newer connection
   // after this call was queued: the kernel's current answer must still be

@@ -1,6 +1,8 @@
 #ifndef LAYER_VAULT_VAULTD_SERVER_CONNECTION_REGISTRY_H_
 #define LAYER_VAULT_VAULTD_SERVER_CONNECTION_REGISTRY_H_
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 
@@ -18,11 +20,16 @@ namespace layer_vault::server {
 // identity of their peer. gRPC reports such a connection's peer as
 // "fd:<n>", which is the key here.
 //
-// An entry is replaced when the kernel reuses the fd number for a new
-// connection (Register is called before the fd reaches gRPC), so the map
-// holds at most one entry per fd number ever open at once. Thread-safe.
+// gRPC closes a connection's fd without telling vaultd, so Register drops
+// the entries of connections closed since (their fd number is free or now
+// names another file): the map, and the pidfds its identities hold, never
+// outgrow the connections open at the last Register. An entry is replaced
+// when the kernel reuses the fd number for a new connection (Register is
+// called before the fd reaches gRPC). Thread-safe.
 class ConnectionRegistry {
  public:
+  // Registers `fd`, an accepted connection not yet handed to gRPC, after
+  // dropping the entries of closed connections (one fstat per entry).
   void Register(int fd, peer::PeerIdentity identity);
 
   // The identity behind `grpc_peer` ("fd:<n>"), checked against the
@@ -34,9 +41,15 @@ class ConnectionRegistry {
       absl::string_view grpc_peer) const;
 
  private:
+  struct Entry {
+    std::shared_ptr<const peer::PeerIdentity> identity;
+    // The socket the fd named at Register.
+    dev_t dev = 0;
+    ino_t ino = 0;
+  };
+
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<int, std::shared_ptr<const peer::PeerIdentity>> by_fd_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<int, Entry> by_fd_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace layer_vault::server
