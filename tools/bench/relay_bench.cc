@@ -14,6 +14,9 @@
 //
 //   bazel run //tools/bench:relay_bench [-- --requests=3000 --seconds=3]
 //
+// Besides the table, the figures are printed once more on a line
+// "BENCH bench=relay key=value ..." for tools/bench/run.sh.
+//
 // Everything runs on this machine: the Node fake, vaultd and the callers
 // share the CPUs, so throughput is bounded by the fake (single-threaded)
 // and by the machine, for both paths alike.
@@ -362,6 +365,14 @@ int Run() {
               r50 - d50 < 1000 ? "met" : "MISSED", r50 - d50,
               r99 - d99 < 3000 ? "met" : "MISSED", r99 - d99);
   std::printf("errors: %lld\n", static_cast<long long>(errors));
+  std::printf(
+      "BENCH bench=relay requests=%d callers=%d direct_p50_us=%.0f "
+      "direct_p99_us=%.0f relay_p50_us=%.0f relay_p99_us=%.0f "
+      "added_p50_us=%.0f added_p99_us=%.0f direct_calls_per_s=%.0f "
+      "relay_calls_per_s=%.0f relay_vaultd_cpu_us=%.0f errors=%lld\n",
+      requests, callers, d50, d99, r50, r99, r50 - d50, r99 - d99,
+      direct_load.per_second, relay_load.per_second, relay_load.vaultd_cpu_us,
+      static_cast<long long>(errors));
   absl::Status stopped = (*vaultd)->Stop();
   if (!stopped.ok()) {
     std::fprintf(stderr, "relay_bench: %s\n", stopped.ToString().c_str());

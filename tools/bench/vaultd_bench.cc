@@ -6,9 +6,15 @@
 //   IssueToken  policy + Ed25519 signature;
 //   GetSpend    token verification (Ed25519 verify + revocation checks).
 // Then vaultd's idle RSS once the load has settled. Prints the targets of
-// issue 4 beside the figures.
+// issue 4 beside the figures. First, vaultd's start time: spawn to READY=1
+// on NOTIFY_SOCKET (key-file store, unsealed at start, a stored PAT),
+// `starts` times.
 //
-//   bazel run //tools/bench:vaultd_bench [-- --seconds=2 --clients=1,4,16]
+//   bazel run //tools/bench:vaultd_bench [-- --seconds=2 --clients=1,4,16
+//                                            --starts=10]
+//
+// Besides the tables, every figure is printed once more on a line
+// "BENCH bench=<name> key=value ..." for tools/bench/run.sh.
 //
 // Columns: throughput of all clients together; latency percentiles of
 // single calls; "srv CPU/call", vaultd's utime+stime over the cell divided
@@ -43,10 +49,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "proto/vault.grpc.pb.h"
+#include "tests/relay/fake_layer.h"
+#include "tests/relay/vaultd_process.h"
 #include "tests/vaultd/vaultd_harness.h"
 
 ABSL_FLAG(double, seconds, 2.0, "measuring time per cell (after warm-up)");
 ABSL_FLAG(std::string, clients, "1,4,16", "concurrent clients per cell");
+ABSL_FLAG(int, starts, 10, "vaultd starts to time (spawn to READY=1); 0: none");
 
 namespace layer_vault::bench {
 namespace {
@@ -242,6 +251,48 @@ absl::StatusOr<Cell> RunCell(Vaultd& vaultd, Rpc rpc, int clients,
   return cell;
 }
 
+// Times `starts` starts of vaultd, spawn to READY=1 on NOTIFY_SOCKET
+// (tests/relay's VaultdProcess: key-file store with a PAT, unsealed at
+// start; the relay's Layer.ai URLs point at a closed port, which vaultd does
+// not contact before a call). Prints the figures; false on failure.
+bool TimeStarts(int starts) {
+  if (starts <= 0) return true;
+  tests::relay::VaultdProcessOptions options;
+  options.stored_pat = tests::relay::FakePat();
+  options.policy = tests::relay::PolicyForSelf();
+  options.layer_api_base = "https://127.0.0.1:9/api";
+  options.layer_graphql_url = "https://127.0.0.1:9/graphql";
+  auto vaultd = tests::relay::VaultdProcess::Create(std::move(options));
+  if (!vaultd.ok()) {
+    std::fprintf(stderr, "cannot set up vaultd: %s\n",
+                 vaultd.status().ToString().c_str());
+    return false;
+  }
+  std::vector<double> ms;
+  for (int i = 0; i < starts; ++i) {
+    const absl::Time t0 = absl::Now();
+    absl::Status s = (*vaultd)->Start();
+    const absl::Duration ready = absl::Now() - t0;
+    if (s.ok()) s = (*vaultd)->Stop();
+    if (!s.ok()) {
+      std::fprintf(stderr, "vaultd start %d: %s\n", i + 1, s.ToString().c_str());
+      return false;
+    }
+    ms.push_back(absl::ToDoubleMilliseconds(ready));
+  }
+  const double first = ms.front();
+  std::sort(ms.begin(), ms.end());
+  const double median = ms[ms.size() / 2];
+  std::printf("vaultd start, spawn -> READY=1: median %.1f ms, min %.1f ms, "
+              "max %.1f ms, first %.1f ms (%d starts)\n\n",
+              median, ms.front(), ms.back(), first, starts);
+  std::printf("BENCH bench=vaultd_start starts=%d ready_ms_median=%.1f "
+              "ready_ms_min=%.1f ready_ms_max=%.1f ready_ms_first=%.1f\n\n",
+              starts, median, ms.front(), ms.back(), first);
+  std::fflush(stdout);
+  return true;
+}
+
 int Main() {
   std::vector<int> client_counts;
   for (absl::string_view part :
@@ -256,6 +307,8 @@ int Main() {
   }
   const absl::Duration duration =
       absl::Seconds(std::clamp(absl::GetFlag(FLAGS_seconds), 0.1, 60.0));
+
+  if (!TimeStarts(absl::GetFlag(FLAGS_starts))) return 1;
 
   VaultdOptions options;
   auto vaultd = Vaultd::Create(options);
@@ -304,6 +357,12 @@ int Main() {
                   Name(rpc), clients, cell->calls, cell->throughput,
                   cell->p50_us, cell->p99_us, cell->mean_us,
                   cell->server_cpu_us_per_call, ratio);
+      std::printf("BENCH bench=vaultd rpc=%s clients=%d calls_per_s=%.0f "
+                  "p50_us=%.0f p99_us=%.0f srv_cpu_us=%.1f cost_vs_ping=%.2f "
+                  "errors=%" PRId64 "\n",
+                  rpc == Rpc::kGetSpend ? "GetSpend" : Name(rpc), clients,
+                  cell->throughput, cell->p50_us, cell->p99_us,
+                  cell->server_cpu_us_per_call, ratio, cell->errors);
       std::fflush(stdout);
       if (cell->errors > 0) {
         std::printf("  !! %" PRId64 " errors, first: %s\n", cell->errors,
@@ -321,6 +380,9 @@ int Main() {
   std::printf("\nvaultd RSS: %.1f MiB at start, %.1f MiB idle after the load "
               "(peak %.1f MiB)\n",
               rss_start_kb / 1024.0, rss_kb / 1024.0, hwm_kb / 1024.0);
+  std::printf("BENCH bench=vaultd_idle rss_kib=%" PRId64 " start_rss_kib=%"
+              PRId64 " peak_kib=%" PRId64 "\n",
+              rss_kb, rss_start_kb, hwm_kb);
 
   std::printf("\nTargets (issue 4):\n");
   for (int clients : client_counts) {

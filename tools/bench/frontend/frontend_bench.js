@@ -5,6 +5,8 @@
 // and idle RSS; each beside the same figures for a minimal stdio server on
 // the official TypeScript SDK, measured in the same run.
 // Run: bazel run //tools/bench:frontend_bench
+// Besides the table, the figures are printed once more on a line
+// "BENCH bench=frontend key=value ..." for tools/bench/run.sh.
 
 const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -125,6 +127,15 @@ async function main() {
     console.log(`\nratios (frontend / SDK server, p50): initialize ${ratio(frontend.inits, minimal.inits)}, tools/list ${ratio(frontend.list, minimal.list)}, tool call ${ratio(frontend.call, minimal.call)}, RSS ${(frontend.rss / minimal.rss).toFixed(2)}`);
     console.log(`targets: initialize within 50 ms of start: ${quantile(frontend.inits, 0.5) < 50 ? 'met' : 'MISSED'} (p50 ${quantile(frontend.inits, 0.5).toFixed(1)} ms); ` +
       `idle RSS under 20 MiB: ${frontend.rss < 20 * 1024 ? 'met' : 'MISSED'}; own overhead per tool call under 1 ms p50: ${quantile(frontend.call, 0.5) < 1 ? 'met' : 'MISSED'}`);
+    const q = (xs, p) => quantile(xs, p).toFixed(3);
+    console.log(['BENCH bench=frontend',
+      `init_ms_p50=${q(frontend.inits, 0.5)}`, `init_ms_p99=${q(frontend.inits, 0.99)}`,
+      `list_ms_p50=${q(frontend.list, 0.5)}`, `list_ms_p99=${q(frontend.list, 0.99)}`,
+      `call_ms_p50=${q(frontend.call, 0.5)}`, `call_ms_p99=${q(frontend.call, 0.99)}`,
+      `usage_ms_p50=${q(frontend.usage, 0.5)}`, `usage_ms_p99=${q(frontend.usage, 0.99)}`,
+      `idle_rss_kib=${frontend.rss}`,
+      `sdk_init_ms_p50=${q(minimal.inits, 0.5)}`, `sdk_call_ms_p50=${q(minimal.call, 0.5)}`,
+      `sdk_call_ms_p99=${q(minimal.call, 0.99)}`, `sdk_idle_rss_kib=${minimal.rss}`].join(' '));
   } finally {
     for (const c of children) { try { c.kill('SIGTERM'); } catch (_) { /* gone */ } }
     fs.rmSync(work, { recursive: true, force: true });
