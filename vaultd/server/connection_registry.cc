@@ -41,6 +41,11 @@ void ConnectionRegistry::Register(int fd, peer::PeerIdentity identity) {
   by_fd_[fd] = std::move(entry);
 }
 
+size_t ConnectionRegistry::size() const {
+  absl::MutexLock lock(&mu_);
+  return by_fd_.size();
+}
+
 absl::StatusOr<std::shared_ptr<const peer::PeerIdentity>>
 ConnectionRegistry::Lookup(absl::string_view grpc_peer) const {
   int fd = -1;

@@ -32,6 +32,9 @@ class ConnectionRegistry {
   // dropping the entries of closed connections (one fstat per entry).
   void Register(int fd, peer::PeerIdentity identity);
 
+  // Entries held now (connections registered and not yet found closed).
+  size_t size() const;
+
   // The identity behind `grpc_peer` ("fd:<n>"), checked against the
   // kernel's current SO_PEERCRED of that fd (so a call queued on a
   // connection whose fd number was since reused is never attributed to the
