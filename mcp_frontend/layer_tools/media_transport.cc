@@ -5,6 +5,11 @@ namespace layer_vault::mcp::layer_tools {
 MediaClientTransport::MediaClientTransport(const MediaClient* client)
     : client_(client), protocol_(LayerSignedUploadProtocol()) {}
 
+absl::Status MediaClientTransport::CheckDownloadUrl(
+    absl::string_view url) const {
+  return client_->allow_list().Check(url).status();
+}
+
 absl::StatusOr<DownloadResult> MediaClientTransport::Download(
     absl::string_view url, PendingFile& out, const CancellationToken& cancel,
     const TransferProgress& progress) const {

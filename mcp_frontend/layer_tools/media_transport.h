@@ -19,6 +19,10 @@ class MediaTransport {
  public:
   virtual ~MediaTransport() = default;
 
+  // OK if Download would accept `url` (its scheme and host); checked before
+  // a file is created for it, so a refused URL leaves no trace on disk.
+  virtual absl::Status CheckDownloadUrl(absl::string_view url) const = 0;
+
   // GETs `url` into `out` (not committed).
   virtual absl::StatusOr<DownloadResult> Download(
       absl::string_view url, PendingFile& out, const CancellationToken& cancel,
@@ -38,6 +42,7 @@ class MediaClientTransport final : public MediaTransport {
  public:
   explicit MediaClientTransport(const MediaClient* client);
 
+  absl::Status CheckDownloadUrl(absl::string_view url) const override;
   absl::StatusOr<DownloadResult> Download(
       absl::string_view url, PendingFile& out, const CancellationToken& cancel,
       const TransferProgress& progress) const override;

@@ -113,9 +113,11 @@ absl::StatusOr<SaveResult> SaveOutputs(const ToolEnv& env,
     const std::string relative = JoinPath(
         request.directory, OutputFileName(request.stem, request.run_id, i,
                                           OutputExtension(output)));
-    absl::Status failure;
+    // A URL Download would refuse is refused before a file is created.
+    absl::Status failure = env.media->CheckDownloadUrl(output.url);
     absl::StatusOr<std::unique_ptr<PendingFile>> file =
-        env.asset_root->CreateFile(relative);
+        failure.ok() ? env.asset_root->CreateFile(relative)
+                     : absl::StatusOr<std::unique_ptr<PendingFile>>(failure);
     if (!file.ok()) {
       failure = file.status();
     } else {

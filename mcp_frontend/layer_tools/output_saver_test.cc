@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -191,6 +192,19 @@ TEST_F(SaveOutputsTest, AFailedDownloadIsRecordedAndTheOthersGoOn) {
   const json j = SavedOutputJson(r->files[0]);
   EXPECT_FALSE(j.contains("saved_path"));
   EXPECT_TRUE(j.contains("error"));
+}
+
+TEST_F(SaveOutputsTest, ARefusedUrlIsRefusedBeforeAnyFileIsCreated) {
+  RunOutput o = Output("a", "image/png");
+  o.url = "http://media.test/media/a";
+  absl::StatusOr<SaveResult> r = Save({o}, {"", "t", "", false});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->failures, 1);
+  EXPECT_TRUE(absl::StrContains(r->files[0].error, "not https"))
+      << r->files[0].error;
+  // Never downloaded, so no temp file was ever made for it.
+  EXPECT_TRUE(media_.downloads().empty());
+  EXPECT_TRUE(std::filesystem::is_empty(dir_));
 }
 
 TEST_F(SaveOutputsTest, CancellationMidDownloadKeepsNothing) {

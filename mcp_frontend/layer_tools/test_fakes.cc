@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace layer_vault::mcp::layer_tools::testing {
@@ -91,6 +92,14 @@ void FakeMediaTransport::BeforeDownload(
 void FakeMediaTransport::FailUploads(absl::Status status) {
   absl::MutexLock lock(&mu_);
   upload_failure_ = std::move(status);
+}
+
+absl::Status FakeMediaTransport::CheckDownloadUrl(
+    absl::string_view url) const {
+  if (!absl::StartsWith(url, "https://")) {
+    return absl::InvalidArgumentError("the URL is not https");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<DownloadResult> FakeMediaTransport::Download(

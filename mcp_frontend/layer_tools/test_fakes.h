@@ -72,6 +72,9 @@ class FakeMediaTransport : public MediaTransport {
   // The next uploads fail with `status`.
   void FailUploads(absl::Status status);
 
+  // Refuses URLs that are not https:// (as MediaClient does); Download
+  // decides the rest by what is served.
+  absl::Status CheckDownloadUrl(absl::string_view url) const override;
   absl::StatusOr<DownloadResult> Download(
       absl::string_view url, PendingFile& out, const CancellationToken& cancel,
       const TransferProgress& progress) const override;
