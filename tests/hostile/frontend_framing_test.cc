@@ -349,25 +349,8 @@ std::vector<FramingRow> Rows() {
   };
 }
 
-class FramingTest : public ::testing::TestWithParam<FramingRow> {
- protected:
-  void SetUp() override {
-    auto sandbox = FrontendSandbox::Create();
-    ASSERT_TRUE(sandbox.ok()) << sandbox.status();
-    sandbox_ = *std::move(sandbox);
-  }
-
-  std::unique_ptr<FrontendProcess> StartFrontend() {
-    auto frontend = FrontendProcess::Start(
-        sandbox_->Flags(sandbox_->dir() + "/no-vaultd/workload.sock",
-                        "media.app.layer.ai"),
-        sandbox_->dir(), sandbox_->stderr_path());
-    EXPECT_TRUE(frontend.ok()) << frontend.status();
-    return frontend.ok() ? *std::move(frontend) : nullptr;
-  }
-
-  std::unique_ptr<FrontendSandbox> sandbox_;
-};
+class FramingTest : public FrontendSandboxTest,
+                    public ::testing::WithParamInterface<FramingRow> {};
 
 // The row's answers: everything before the answer to a sentinel ping
 // (answered on the reading thread, so after every earlier line was), plus
@@ -441,11 +424,8 @@ TEST_P(FramingTest, IsRefusedCleanlyAndServingGoesOn) {
   const FramingRow& row = GetParam();
   SCOPED_TRACE(row.name);
   const Snapshot before = TakeSnapshot(sandbox_->tree());
-  std::unique_ptr<FrontendProcess> frontend = StartFrontend();
+  std::unique_ptr<FrontendProcess> frontend = StartFrontend(row.initialize);
   ASSERT_NE(frontend, nullptr);
-  if (row.initialize) {
-    ASSERT_TRUE(frontend->Initialize().ok());
-  }
 
   ASSERT_TRUE(frontend->Write(row.bytes()).ok());
   if (row.at_eof) {
@@ -479,7 +459,6 @@ TEST_F(FramingTest, AllRowsInOneProcess) {
   const Snapshot before = TakeSnapshot(sandbox_->tree());
   std::unique_ptr<FrontendProcess> frontend = StartFrontend();
   ASSERT_NE(frontend, nullptr);
-  ASSERT_TRUE(frontend->Initialize().ok());
   int rows = 0;
   for (const FramingRow& row : Rows()) {
     if (row.at_eof || !row.initialize) continue;

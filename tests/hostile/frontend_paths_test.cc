@@ -281,46 +281,8 @@ std::vector<PathRow> Rows() {
   };
 }
 
-class PathsTest : public ::testing::TestWithParam<PathRow> {
- protected:
-  void SetUp() override {
-    auto sandbox = FrontendSandbox::Create();
-    ASSERT_TRUE(sandbox.ok()) << sandbox.status();
-    sandbox_ = *std::move(sandbox);
-  }
-
-  std::unique_ptr<FrontendProcess> StartFrontend() {
-    auto frontend = FrontendProcess::Start(
-        sandbox_->Flags(sandbox_->dir() + "/no-vaultd/workload.sock",
-                        "media.app.layer.ai"),
-        sandbox_->dir(), sandbox_->stderr_path());
-    EXPECT_TRUE(frontend.ok()) << frontend.status();
-    if (!frontend.ok()) return nullptr;
-    EXPECT_TRUE((*frontend)->Initialize().ok());
-    return *std::move(frontend);
-  }
-
-  ToolOutcome Call(FrontendProcess& frontend, const std::string& tool,
-                   const json& arguments) {
-    auto answer = frontend.Request(
-        "tools/call", {{"name", tool}, {"arguments", arguments}},
-        absl::Seconds(20));
-    EXPECT_TRUE(answer.ok()) << answer.status();
-    if (!answer.ok()) return {true, answer.status().ToString(), nullptr};
-    return OutcomeOf(answer->back());
-  }
-
-  std::unique_ptr<FrontendSandbox> sandbox_;
-};
-
-void ExpectStillServing(FrontendProcess& frontend) {
-  auto ping = frontend.Request("ping", json::object());
-  ASSERT_TRUE(ping.ok()) << ping.status();
-  EXPECT_EQ(ping->back()["result"], json::object());
-  auto list = frontend.Request("tools/list", json::object());
-  ASSERT_TRUE(list.ok()) << list.status();
-  EXPECT_GE(list->back()["result"]["tools"].size(), 10u);
-}
+class PathsTest : public FrontendSandboxTest,
+                  public ::testing::WithParamInterface<PathRow> {};
 
 TEST_P(PathsTest, IsRefusedCleanly) {
   const PathRow& row = GetParam();
@@ -332,7 +294,7 @@ TEST_P(PathsTest, IsRefusedCleanly) {
   ASSERT_NE(frontend, nullptr);
 
   const absl::Time start = absl::Now();
-  const ToolOutcome outcome = Call(*frontend, row.tool, *arguments);
+  const ToolOutcome outcome = CallTool(*frontend, row.tool, *arguments);
   EXPECT_LT(absl::Now() - start, absl::Seconds(10)) << "must not hang";
   EXPECT_TRUE(outcome.is_error) << outcome.text;
   EXPECT_THAT(outcome.text, HasSubstr(row.mentions));
@@ -373,7 +335,7 @@ TEST_F(PathsTest, HardLinksToOutsideFilesAreReadThrough) {
   ASSERT_NE(frontend, nullptr);
   for (const char* path : {"own.png", "foreign.png"}) {
     SCOPED_TRACE(path);
-    const ToolOutcome outcome = Call(*frontend, "upload_file", Upload(path));
+    const ToolOutcome outcome = CallTool(*frontend, "upload_file", Upload(path));
     EXPECT_TRUE(outcome.is_error);
     // Sniffed as JPEG: the bytes of the outside file were read.
     EXPECT_THAT(outcome.text, HasSubstr(kReadOutside));

@@ -171,4 +171,49 @@ std::vector<std::string> ListFiles(const std::string& dir) {
   return files;
 }
 
+void FrontendSandboxTest::SetUp() {
+  auto sandbox = FrontendSandbox::Create();
+  ASSERT_TRUE(sandbox.ok()) << sandbox.status();
+  sandbox_ = *std::move(sandbox);
+}
+
+std::unique_ptr<FrontendProcess> FrontendSandboxTest::StartFrontendWith(
+    const std::vector<std::string>& flags, bool initialize) {
+  auto frontend =
+      FrontendProcess::Start(flags, sandbox_->dir(), sandbox_->stderr_path());
+  EXPECT_TRUE(frontend.ok()) << frontend.status();
+  if (!frontend.ok()) return nullptr;
+  if (initialize) {
+    const absl::Status initialized = (*frontend)->Initialize();
+    EXPECT_TRUE(initialized.ok()) << initialized;
+  }
+  return *std::move(frontend);
+}
+
+std::unique_ptr<FrontendProcess> FrontendSandboxTest::StartFrontend(
+    bool initialize) {
+  return StartFrontendWith(
+      sandbox_->Flags(sandbox_->dir() + "/no-vaultd/workload.sock",
+                      "media.app.layer.ai"),
+      initialize);
+}
+
+ToolOutcome CallTool(FrontendProcess& frontend, const std::string& tool,
+                     const nlohmann::json& arguments, absl::Duration timeout) {
+  auto answer = frontend.Request(
+      "tools/call", {{"name", tool}, {"arguments", arguments}}, timeout);
+  EXPECT_TRUE(answer.ok()) << answer.status();
+  if (!answer.ok()) return {true, answer.status().ToString(), nullptr};
+  return OutcomeOf(answer->back());
+}
+
+void ExpectStillServing(FrontendProcess& frontend) {
+  auto ping = frontend.Request("ping", nlohmann::json::object());
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_EQ(ping->back()["result"], nlohmann::json::object());
+  auto list = frontend.Request("tools/list", nlohmann::json::object());
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_GE(list->back()["result"]["tools"].size(), 10u);
+}
+
 }  // namespace layer_vault::tests::hostile

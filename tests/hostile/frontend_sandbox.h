@@ -8,6 +8,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/hostile/frontend_process.h"
 
 namespace layer_vault::tests::hostile {
 
@@ -68,6 +72,38 @@ void SymlinkOrFail(const std::string& target, const std::string& link);
 std::string ReadFileOrEmpty(const std::string& path);
 // Every regular file beneath `dir`, relative, sorted.
 std::vector<std::string> ListFiles(const std::string& dir);
+
+// FrontendSandboxTest is the gtest fixture base of the frontend_* tests:
+// SetUp gives each test a fresh sandbox_ (ASSERT-fails if it cannot be
+// made). Parameterised suites also derive from WithParamInterface<Row>.
+class FrontendSandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  // Starts mcp_frontend with `flags` in sandbox_ (cwd dir(), stderr to
+  // stderr_path()) and, if `initialize`, does the MCP handshake (a failed
+  // handshake EXPECT-fails; the process is still returned). Returns nullptr
+  // after EXPECT-failing if the process cannot start.
+  std::unique_ptr<FrontendProcess> StartFrontendWith(
+      const std::vector<std::string>& flags, bool initialize = true);
+
+  // StartFrontendWith no vaultd (its socket path does not exist, so no
+  // tool call gets past the frontend) and media host media.app.layer.ai.
+  std::unique_ptr<FrontendProcess> StartFrontend(bool initialize = true);
+
+  std::unique_ptr<FrontendSandbox> sandbox_;
+};
+
+// Calls `tool` with `arguments` (tools/call) and returns the outcome. No
+// answer within `timeout` EXPECT-fails and comes back as is_error with the
+// status as text.
+ToolOutcome CallTool(FrontendProcess& frontend, const std::string& tool,
+                     const nlohmann::json& arguments,
+                     absl::Duration timeout = absl::Seconds(30));
+
+// Fails the test unless ping answers {} and tools/list lists 10 or more
+// tools.
+void ExpectStillServing(FrontendProcess& frontend);
 
 }  // namespace layer_vault::tests::hostile
 

@@ -95,13 +95,12 @@ std::string InferencePath() {
                       g_upstream->inference_id);
 }
 
-class UpstreamTest : public ::testing::Test {
+class UpstreamTest : public FrontendSandboxTest {
  protected:
   void SetUp() override {
     ASSERT_NE(g_upstream, nullptr) << "the upstream did not start";
-    auto sandbox = FrontendSandbox::Create();
-    ASSERT_TRUE(sandbox.ok()) << sandbox.status();
-    sandbox_ = *std::move(sandbox);
+    FrontendSandboxTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(Fake().Control({{"action", "clear_faults"}}).ok());
     ASSERT_TRUE(Fake().Control({{"action", "clear_requests"}}).ok());
   }
@@ -114,28 +113,15 @@ class UpstreamTest : public ::testing::Test {
 
   static relay::FakeLayer& Fake() { return g_upstream->env->fake(); }
 
-  std::unique_ptr<FrontendProcess> StartFrontend() {
+  // The frontend behind the real vaultd, with the fake's media server as
+  // an allowed media host.
+  std::unique_ptr<FrontendProcess> StartWithUpstream() {
     std::vector<std::string> flags = sandbox_->Flags(
         g_upstream->env->vaultd().workload_socket(),
         absl::StrCat("127.0.0.1:", g_upstream->media_port,
                      ",media.app.layer.ai"));
     flags.push_back("--ca_bundle=" + Fake().ca_file());
-    auto frontend = FrontendProcess::Start(flags, sandbox_->dir(),
-                                           sandbox_->stderr_path());
-    EXPECT_TRUE(frontend.ok()) << frontend.status();
-    if (!frontend.ok()) return nullptr;
-    EXPECT_TRUE((*frontend)->Initialize().ok());
-    return *std::move(frontend);
-  }
-
-  static ToolOutcome Call(FrontendProcess& frontend, const std::string& tool,
-                          const json& arguments) {
-    auto answer = frontend.Request(
-        "tools/call", {{"name", tool}, {"arguments", arguments}},
-        absl::Seconds(30));
-    EXPECT_TRUE(answer.ok()) << answer.status();
-    if (!answer.ok()) return {true, answer.status().ToString(), nullptr};
-    return OutcomeOf(answer->back());
+    return StartFrontendWith(flags);
   }
 
   static json GetRun(json extra = json::object()) {
@@ -157,17 +143,6 @@ class UpstreamTest : public ::testing::Test {
     }
     return media;
   }
-
-  static void ExpectStillServing(FrontendProcess& frontend) {
-    auto ping = frontend.Request("ping", json::object());
-    ASSERT_TRUE(ping.ok()) << ping.status();
-    EXPECT_EQ(ping->back()["result"], json::object());
-    auto list = frontend.Request("tools/list", json::object());
-    ASSERT_TRUE(list.ok()) << list.status();
-    EXPECT_GE(list->back()["result"]["tools"].size(), 10u);
-  }
-
-  std::unique_ptr<FrontendSandbox> sandbox_;
 };
 
 // ---------------------------------------------------------------------------
@@ -261,9 +236,9 @@ TEST_P(MediaUrlTest, IsNeverFetched) {
                                 {"body", RunWithOutputUrl(url)}})
                   .ok());
   const Snapshot before = TakeSnapshot(sandbox_->tree());
-  std::unique_ptr<FrontendProcess> frontend = StartFrontend();
+  std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
   ASSERT_NE(frontend, nullptr);
-  const ToolOutcome outcome = Call(*frontend, "get_run", GetRun());
+  const ToolOutcome outcome = CallTool(*frontend, "get_run", GetRun());
   EXPECT_TRUE(outcome.is_error) << outcome.text;
   EXPECT_THAT(outcome.text, HasSubstr("NOT SAVED"));
   EXPECT_THAT(outcome.text, HasSubstr(row.mentions));
@@ -295,9 +270,9 @@ TEST_P(RedirectTest, IsNotFollowed) {
                                 {"body", "moved"}})
                   .ok());
   const Snapshot before = TakeSnapshot(sandbox_->tree());
-  std::unique_ptr<FrontendProcess> frontend = StartFrontend();
+  std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
   ASSERT_NE(frontend, nullptr);
-  const ToolOutcome outcome = Call(*frontend, "get_run", GetRun());
+  const ToolOutcome outcome = CallTool(*frontend, "get_run", GetRun());
   EXPECT_TRUE(outcome.is_error) << outcome.text;
   EXPECT_THAT(outcome.text, HasSubstr("redirects are not followed"));
   EXPECT_EQ(MediaRequests().size(), 1u);
@@ -317,7 +292,7 @@ INSTANTIATE_TEST_SUITE_P(Statuses, RedirectTest,
 // A hostile upload_url from files.upload_url: the local file is never sent.
 TEST_F(UpstreamTest, HostileUploadUrlsAreRefusedBeforeSending) {
   WriteFileOrFail(sandbox_->inputs() + "/ok.png", PngBytes());
-  std::unique_ptr<FrontendProcess> frontend = StartFrontend();
+  std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
   ASSERT_NE(frontend, nullptr);
   const std::vector<std::pair<std::string, const char*>> rows = {
       {"https://evil.example/upload", "is not an allowed media host"},
@@ -342,7 +317,7 @@ TEST_F(UpstreamTest, HostileUploadUrlsAreRefusedBeforeSending) {
                                     {"content_type", "image/png"}}}})
                     .ok());
     const ToolOutcome outcome =
-        Call(*frontend, "upload_file", {{"path", "ok.png"}});
+        CallTool(*frontend, "upload_file", {{"path", "ok.png"}});
     EXPECT_TRUE(outcome.is_error) << outcome.text;
     EXPECT_THAT(outcome.text, HasSubstr(mentions));
     EXPECT_TRUE(MediaRequests().empty());
@@ -397,9 +372,9 @@ TEST_P(OutputTest, NothingLandsOutsideTheRoot) {
   SCOPED_TRACE(row.name);
   row.plant(*sandbox_);
   const Snapshot outside_before = TakeSnapshot(sandbox_->outside());
-  std::unique_ptr<FrontendProcess> frontend = StartFrontend();
+  std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
   ASSERT_NE(frontend, nullptr);
-  const ToolOutcome outcome = Call(*frontend, "get_run", GetRun(row.extra));
+  const ToolOutcome outcome = CallTool(*frontend, "get_run", GetRun(row.extra));
   ASSERT_TRUE(outcome.structured.is_object()) << outcome.text;
   const json& output = outcome.structured["outputs"][0];
   if (row.saved) {
@@ -427,10 +402,10 @@ INSTANTIATE_TEST_SUITE_P(Rows, OutputTest, ::testing::ValuesIn(OutputRows()),
 // name is taken.
 TEST_F(UpstreamTest, PlantedFileSymlinkIsReplacedOrAvoidedNeverFollowed) {
   WriteFileOrFail(sandbox_->outside() + "/victim.png", "victim");
-  std::unique_ptr<FrontendProcess> frontend = StartFrontend();
+  std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
   ASSERT_NE(frontend, nullptr);
   // Learn the name get_run uses, then plant a link there.
-  ToolOutcome first = Call(*frontend, "get_run", GetRun({{"file_name", "probe"}}));
+  ToolOutcome first = CallTool(*frontend, "get_run", GetRun({{"file_name", "probe"}}));
   ASSERT_FALSE(first.is_error) << first.text;
   const std::string name = first.structured["outputs"][0].value("saved_path", "");
   ASSERT_FALSE(name.empty());
@@ -440,7 +415,7 @@ TEST_F(UpstreamTest, PlantedFileSymlinkIsReplacedOrAvoidedNeverFollowed) {
     unlink(planted.c_str());
     SymlinkOrFail(sandbox_->outside() + "/victim.png", planted);
     const Snapshot outside_before = TakeSnapshot(sandbox_->outside());
-    const ToolOutcome outcome = Call(
+    const ToolOutcome outcome = CallTool(
         *frontend, "get_run",
         GetRun({{"file_name", "probe"}, {"overwrite", overwrite}}));
     EXPECT_FALSE(outcome.is_error) << outcome.text;
@@ -462,7 +437,7 @@ TEST_F(UpstreamTest, RacedOutputDirectoryNeverLeaksWrites) {
   MakeDirOrFail(sandbox_->assets() + "/out");
   SymlinkOrFail(sandbox_->outside(), sandbox_->assets() + "/out.swap");
   const Snapshot outside_before = TakeSnapshot(sandbox_->outside());
-  std::unique_ptr<FrontendProcess> frontend = StartFrontend();
+  std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
   ASSERT_NE(frontend, nullptr);
   std::atomic<bool> stop{false};
   std::atomic<int> flips{0};
@@ -480,7 +455,7 @@ TEST_F(UpstreamTest, RacedOutputDirectoryNeverLeaksWrites) {
   std::vector<std::string> unexpected;
   for (int i = 0; i < kSaves; ++i) {
     const ToolOutcome outcome =
-        Call(*frontend, "get_run", GetRun({{"output_dir", "out"}}));
+        CallTool(*frontend, "get_run", GetRun({{"output_dir", "out"}}));
     const json output = outcome.structured.is_object()
                             ? outcome.structured["outputs"][0]
                             : json::object();
