@@ -263,6 +263,14 @@ TEST_F(TokenAttackTest, ValidlySignedTokensWithAWrongClaimAreRefused) {
     change(c);
     return c;
   };
+  // A token issued (iat = nbf) at now + `issued` that expires at now +
+  // `expires`: the rows about time.
+  auto issued_at = [&](absl::Duration issued, absl::Duration expires) {
+    return Mint(claims([&](token::Claims& c) {
+      c.iat = c.nbf = now + issued;
+      c.exp = now + expires;
+    }));
+  };
   token::CallerIdentity other_pid = me_, other_start = me_, other_boot = me_,
                         other_uid = me_;
   other_pid.pid += 1;
@@ -274,34 +282,22 @@ TEST_F(TokenAttackTest, ValidlySignedTokensWithAWrongClaimAreRefused) {
   const std::vector<TokenAttack> rows = {
       // Controls at the edges the refusals below cross.
       {"expired within the 30 s leeway",
-       Mint(claims([&](token::Claims& c) {
-         c.iat = c.nbf = now - absl::Seconds(320);
-         c.exp = now - absl::Seconds(20);
-       })),
-       kOk, ""},
+       issued_at(-absl::Seconds(320), -absl::Seconds(20)), kOk, ""},
       {"lifetime of exactly 900 s", Mint(claims([&](token::Claims& c) {
          c.exp = now + absl::Seconds(900);
        })),
        kOk, ""},
       // Time.
-      {"expired", Mint(claims([&](token::Claims& c) {
-         c.iat = c.nbf = now - absl::Minutes(40);
-         c.exp = now - absl::Minutes(35);
-       })),
+      {"expired", issued_at(-absl::Minutes(40), -absl::Minutes(35)),
        kUnauth, "token expired"},
-      {"expired just past the leeway", Mint(claims([&](token::Claims& c) {
-         c.iat = c.nbf = now - absl::Seconds(340);
-         c.exp = now - absl::Seconds(40);
-       })),
-       kUnauth, "token expired"},
+      {"expired just past the leeway",
+       issued_at(-absl::Seconds(340), -absl::Seconds(40)), kUnauth,
+       "token expired"},
       {"not yet valid", Mint(claims([&](token::Claims& c) {
          c.nbf = now + absl::Minutes(2);
        })),
        kUnauth, "not yet valid"},
-      {"issued in the future", Mint(claims([&](token::Claims& c) {
-         c.iat = c.nbf = now + absl::Minutes(5);
-         c.exp = now + absl::Minutes(10);
-       })),
+      {"issued in the future", issued_at(absl::Minutes(5), absl::Minutes(10)),
        kUnauth, "not yet valid"},
       {"lifetime over 900 s", Mint(claims([&](token::Claims& c) {
          c.exp = now + absl::Seconds(901);
@@ -311,10 +307,8 @@ TEST_F(TokenAttackTest, ValidlySignedTokensWithAWrongClaimAreRefused) {
          c.exp = now + absl::Hours(24 * 365);
        })),
        kUnauth, "lifetime exceeds"},
-      {"issued before its key existed", Mint(claims([&](token::Claims& c) {
-         c.iat = c.nbf = now - absl::Hours(3);
-         c.exp = now - absl::Hours(3) + absl::Seconds(300);
-       })),
+      {"issued before its key existed",
+       issued_at(-absl::Hours(3), -absl::Hours(3) + absl::Seconds(300)),
        kUnauth, "outside its signing key's lifetime"},
       // Who.
       {"another issuer", Mint(claims([](token::Claims& c) { c.iss = "vaultd2"; })),
