@@ -5,7 +5,6 @@
 // old store must be byte-for-byte intact and load with the old contents; no
 // temp file may be left behind.
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -32,6 +31,7 @@ namespace layer_vault::store {
 namespace {
 
 using ::layer_vault::store::testing::FakePat;
+using ::layer_vault::store::testing::ListDir;
 using ::layer_vault::store::testing::MakeTempDir;
 using ::layer_vault::store::testing::ReadFile;
 using ::layer_vault::store::testing::RemoveTree;
@@ -50,18 +50,6 @@ Record MakeRecord(const std::string& pat, const std::string& label) {
   r.labels["version"] = label;
   r.signing_keys = Secret(R"({"keys":[]})");
   return r;
-}
-
-std::vector<std::string> List(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (struct dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  closedir(d);
-  return names;
 }
 
 // The real FileOps, noting how far the temp file got when a write failed.
@@ -226,7 +214,7 @@ TEST_F(DiskFullTest, SaveThatRunsOutOfRoomPartWayLeavesTheOldStore) {
   EXPECT_GT(result.wanted, result.reached);
 
   EXPECT_EQ(ReadFile(file_), before);
-  EXPECT_THAT(List(dir_), ElementsAre(Store::kFileName));
+  EXPECT_THAT(ListDir(dir_), ElementsAre(Store::kFileName));
   ExpectStoreHolds(old_pat, "old");
 }
 
@@ -243,7 +231,7 @@ TEST_F(DiskFullTest, NoRoomAtAllLeavesTheOldStore) {
   EXPECT_EQ(result.reached, 0);
 
   EXPECT_EQ(ReadFile(file_), before);
-  EXPECT_THAT(List(dir_), ElementsAre(Store::kFileName));
+  EXPECT_THAT(ListDir(dir_), ElementsAre(Store::kFileName));
   ExpectStoreHolds(old_pat, "old");
 }
 
@@ -255,7 +243,7 @@ TEST_F(DiskFullTest, TheLimitIsTheOnlyCause) {
   const std::string new_pat = FakePat(512);
   ChildResult result = SaveInLimitedChild(new_pat, "new", before.size() + 4096);
   EXPECT_EQ(result.code, 0) << result.message;
-  EXPECT_THAT(List(dir_), ElementsAre(Store::kFileName));
+  EXPECT_THAT(ListDir(dir_), ElementsAre(Store::kFileName));
   ExpectStoreHolds(new_pat, "new");
 }
 

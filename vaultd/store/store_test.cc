@@ -1,6 +1,5 @@
 #include "vaultd/store/store.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@ namespace layer_vault::store {
 namespace {
 
 using ::layer_vault::store::testing::FakePat;
+using ::layer_vault::store::testing::ListDir;
 using ::layer_vault::store::testing::MakeTempDir;
 using ::layer_vault::store::testing::ReadFile;
 using ::layer_vault::store::testing::RemoveTree;
@@ -54,18 +54,6 @@ Record MakeRecord(const std::string& pat) {
 
 bool HasCode(const absl::Status& s, std::set<absl::StatusCode> codes) {
   return codes.count(s.code()) > 0;
-}
-
-std::vector<std::string> List(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (struct dirent* e = readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  closedir(d);
-  return names;
 }
 
 class StoreTest : public ::testing::Test {
@@ -139,7 +127,7 @@ TEST_F(StoreTest, PassphraseRoundTrip) {
   EXPECT_FALSE(absl::StrContains(bytes, "pat_"));
   EXPECT_FALSE(absl::StrContains(bytes, kPassphrase));
   EXPECT_FALSE(absl::StrContains(bytes, kWorkspace));
-  EXPECT_EQ(List(dir_), std::vector<std::string>{"credentials.enc"});
+  EXPECT_EQ(ListDir(dir_), std::vector<std::string>{"credentials.enc"});
 }
 
 TEST_F(StoreTest, KeyFileRoundTrip) {
@@ -189,7 +177,7 @@ TEST_F(StoreTest, RefusesFewerThan100000Iterations) {
   absl::StatusOr<std::unique_ptr<Store>> store =
       Store::Create(dir_, Passphrase(), MakeRecord(""), weak);
   EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(List(root_).empty()) << "nothing may be created";
+  EXPECT_TRUE(ListDir(root_).empty()) << "nothing may be created";
 
   // A store written with the test floor does not open in production.
   CreatePassphraseStore(FakePat());
@@ -361,7 +349,7 @@ TEST_F(StoreTest, KeyFileInsideStateDirIsRefused) {
       MakeRecord(""));
   EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(store.status().message(), "beside the data"));
-  EXPECT_EQ(List(dir_), std::vector<std::string>{"key"});
+  EXPECT_EQ(ListDir(dir_), std::vector<std::string>{"key"});
 }
 
 TEST_F(StoreTest, OneStoreObjectPerDirectory) {
@@ -404,7 +392,7 @@ TEST_F(StoreTest, SaveRemovesStaleTempFiles) {
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)->Load(Passphrase()).ok());
   ASSERT_TRUE((*store)->Save(MakeRecord(FakePat())).ok());
-  EXPECT_EQ(List(dir_), std::vector<std::string>{"credentials.enc"});
+  EXPECT_EQ(ListDir(dir_), std::vector<std::string>{"credentials.enc"});
 }
 
 TEST_F(StoreTest, ChangePassphrase) {
@@ -462,7 +450,7 @@ TEST_P(StoreFaultTest, FailedSaveKeepsTheOldStoreLoadable) {
     ASSERT_TRUE((*store)->Load(Passphrase()).ok());
     EXPECT_FALSE((*store)->Save(MakeRecord(new_pat)).ok());
   }
-  EXPECT_EQ(List(dir_), std::vector<std::string>{"credentials.enc"});
+  EXPECT_EQ(ListDir(dir_), std::vector<std::string>{"credentials.enc"});
   absl::StatusOr<Record> r = OpenAndLoad(Passphrase());
   ASSERT_TRUE(r.ok()) << r.status();
   // Up to the rename the old store is untouched; a failed directory fsync
@@ -539,7 +527,7 @@ TEST_F(StoreTest, ExistingOpenDirectoryIsRefusedAtCreate) {
       Store::Create(dir_, Passphrase(), MakeRecord(""), FastOptions()).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StrContains(s.message(), "chmod 0700")) << s;
-  EXPECT_TRUE(List(dir_).empty());
+  EXPECT_TRUE(ListDir(dir_).empty());
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "vaultd/crypto/secret_bytes.h"
@@ -30,6 +31,10 @@ crypto::SecretBytes Secret(absl::string_view s);
 std::string ReadFile(const std::string& path);
 void WriteFile(const std::string& path, absl::string_view data,
                mode_t mode = 0600);
+
+// The names in directory `dir` (not "." and ".."), sorted; empty if it
+// cannot be opened.
+std::vector<std::string> ListDir(const std::string& dir);
 
 }  // namespace layer_vault::store::testing
 
