@@ -132,6 +132,18 @@ class UpstreamTest : public FrontendSandboxTest {
     return args;
   }
 
+  // get_run (GetRun(extra)) once on a fresh frontend, which must then
+  // still serve and exit cleanly; the frontend's answer.
+  ToolOutcome GetRunOnFreshFrontend(json extra = json::object()) {
+    std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
+    EXPECT_NE(frontend, nullptr);
+    if (frontend == nullptr) return {true, "the frontend did not start", {}};
+    ToolOutcome outcome = CallTool(*frontend, "get_run", GetRun(extra));
+    ExpectStillServing(*frontend);
+    EXPECT_TRUE(frontend->CloseAndWait(nullptr).ok());
+    return outcome;
+  }
+
   // Media requests the fake recorded since SetUp.
   static std::vector<json> MediaRequests() {
     std::vector<json> media;
@@ -236,15 +248,11 @@ TEST_P(MediaUrlTest, IsNeverFetched) {
                                 {"body", RunWithOutputUrl(url)}})
                   .ok());
   const Snapshot before = TakeSnapshot(sandbox_->tree());
-  std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
-  ASSERT_NE(frontend, nullptr);
-  const ToolOutcome outcome = CallTool(*frontend, "get_run", GetRun());
+  const ToolOutcome outcome = GetRunOnFreshFrontend();
   EXPECT_TRUE(outcome.is_error) << outcome.text;
   EXPECT_THAT(outcome.text, HasSubstr("NOT SAVED"));
   EXPECT_THAT(outcome.text, HasSubstr(row.mentions));
   EXPECT_TRUE(MediaRequests().empty()) << json(MediaRequests()).dump();
-  ExpectStillServing(*frontend);
-  ASSERT_TRUE(frontend->CloseAndWait(nullptr).ok());
   // No file anywhere (the URL is checked once the temporary file exists, so
   // the asset root's mtime may change), and nothing else changed.
   Snapshot after = TakeSnapshot(sandbox_->tree());
@@ -270,14 +278,10 @@ TEST_P(RedirectTest, IsNotFollowed) {
                                 {"body", "moved"}})
                   .ok());
   const Snapshot before = TakeSnapshot(sandbox_->tree());
-  std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
-  ASSERT_NE(frontend, nullptr);
-  const ToolOutcome outcome = CallTool(*frontend, "get_run", GetRun());
+  const ToolOutcome outcome = GetRunOnFreshFrontend();
   EXPECT_TRUE(outcome.is_error) << outcome.text;
   EXPECT_THAT(outcome.text, HasSubstr("redirects are not followed"));
   EXPECT_EQ(MediaRequests().size(), 1u);
-  ExpectStillServing(*frontend);
-  ASSERT_TRUE(frontend->CloseAndWait(nullptr).ok());
   const std::string diff = SnapshotDiff(before, TakeSnapshot(sandbox_->tree()));
   // The asset root may gain the (empty) directory entry change of a temp
   // file that was removed, never a file.
@@ -372,9 +376,7 @@ TEST_P(OutputTest, NothingLandsOutsideTheRoot) {
   SCOPED_TRACE(row.name);
   row.plant(*sandbox_);
   const Snapshot outside_before = TakeSnapshot(sandbox_->outside());
-  std::unique_ptr<FrontendProcess> frontend = StartWithUpstream();
-  ASSERT_NE(frontend, nullptr);
-  const ToolOutcome outcome = CallTool(*frontend, "get_run", GetRun(row.extra));
+  const ToolOutcome outcome = GetRunOnFreshFrontend(row.extra);
   ASSERT_TRUE(outcome.structured.is_object()) << outcome.text;
   const json& output = outcome.structured["outputs"][0];
   if (row.saved) {
@@ -389,8 +391,6 @@ TEST_P(OutputTest, NothingLandsOutsideTheRoot) {
     EXPECT_FALSE(output.contains("saved_path")) << output.dump();
     EXPECT_THAT(output.value("error", ""), HasSubstr(row.mentions));
   }
-  ExpectStillServing(*frontend);
-  ASSERT_TRUE(frontend->CloseAndWait(nullptr).ok());
   EXPECT_EQ(SnapshotDiff(outside_before, TakeSnapshot(sandbox_->outside())), "");
 }
 
