@@ -62,11 +62,9 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -80,6 +78,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/load/call_stats.h"
 #include "tests/load/process_stats.h"
+#include "tests/load/run_together.h"
 #include "tests/relay/relay_env.h"
 
 namespace layer_vault::tests::load {
@@ -220,24 +219,10 @@ absl::StatusOr<PhaseResult> RunPhase(const RelayEnv& env, int clients,
     pool.push_back(*std::move(c));
   }
   std::vector<KindStats> per_thread(clients);
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  absl::Time end;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < clients; ++i) {
-    threads.emplace_back([&, i] {
-      ready.fetch_add(1);
-      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      RunClient(*pool[i], i, end, per_thread[i]);
-    });
-  }
-  while (ready.load() < clients) std::this_thread::yield();
-  const absl::Time start = absl::Now();
-  end = start + duration;
-  go.store(true, std::memory_order_release);
-  for (std::thread& t : threads) t.join();
   PhaseResult result;
-  result.elapsed = absl::Now() - start;
+  result.elapsed = RunTogether(clients, duration, [&](int i, absl::Time end) {
+    RunClient(*pool[i], i, end, per_thread[i]);
+  });
   pool.clear();
   for (const KindStats& s : per_thread) {
     for (int k = 0; k < kKinds; ++k) result.stats[k].Merge(s[k]);

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
@@ -37,7 +36,6 @@
 #include <memory>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -49,6 +47,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "proto/vault.grpc.pb.h"
+#include "tests/load/run_together.h"
 #include "tests/relay/fake_layer.h"
 #include "tests/relay/vaultd_process.h"
 #include "tests/vaultd/vaultd_harness.h"
@@ -197,33 +196,23 @@ absl::StatusOr<Cell> RunCell(Vaultd& vaultd, Rpc rpc, int clients,
   std::vector<std::vector<int64_t>> latencies(clients);
   std::vector<int64_t> errors(clients, 0);
   std::vector<std::string> first_error(clients);
-  std::atomic<int> ready{0};
-  std::atomic<bool> go{false};
-  absl::Time end;
-  std::vector<std::thread> threads;
-  for (int i = 0; i < clients; ++i) {
-    threads.emplace_back([&, i] {
-      latencies[i].reserve(1 << 16);
-      ready.fetch_add(1);
-      while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-      for (;;) {
-        const absl::Time start = absl::Now();
-        if (start >= end) break;
-        grpc::Status s = pool[i]->Once(rpc);
-        latencies[i].push_back(absl::ToInt64Nanoseconds(absl::Now() - start));
-        if (!s.ok()) {
-          if (errors[i]++ == 0) first_error[i] = s.error_message();
+  for (auto& l : latencies) l.reserve(1 << 16);
+  absl::Duration cpu_before;
+  const absl::Duration elapsed = tests::load::RunTogether(
+      clients, duration,
+      [&](int i, absl::Time end) {
+        for (;;) {
+          const absl::Time start = absl::Now();
+          if (start >= end) break;
+          grpc::Status s = pool[i]->Once(rpc);
+          latencies[i].push_back(
+              absl::ToInt64Nanoseconds(absl::Now() - start));
+          if (!s.ok()) {
+            if (errors[i]++ == 0) first_error[i] = s.error_message();
+          }
         }
-      }
-    });
-  }
-  while (ready.load() < clients) std::this_thread::yield();
-  const absl::Duration cpu_before = ProcessCpu(vaultd.pid());
-  const absl::Time start = absl::Now();
-  end = start + duration;
-  go.store(true, std::memory_order_release);
-  for (auto& t : threads) t.join();
-  const absl::Duration elapsed = absl::Now() - start;
+      },
+      [&] { cpu_before = ProcessCpu(vaultd.pid()); });
   const absl::Duration cpu = ProcessCpu(vaultd.pid()) - cpu_before;
 
   Cell cell;
