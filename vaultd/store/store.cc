@@ -155,6 +155,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   if (!dir_fd.ok()) return dir_fd.status();
   auto store =
       std::unique_ptr<Store>(new Store(state_dir, *dir_fd, options));
+  // We hold the lock: a temp file left is from a writer that crashed.
+  store->RemoveStaleTempFiles();
   if (absl::Status s = store->ReadFile(); !s.ok()) return s;
   return store;
 }

@@ -74,8 +74,9 @@ class Store {
       const std::string& state_dir, const KeyMaterial& key,
       const Record& record, const StoreOptions& options = {});
 
-  // Opens an existing store: checks permissions, reads and parses the file.
-  // The returned Store is locked (nothing decrypted yet).
+  // Opens an existing store: removes temp files a crashed writer left,
+  // checks permissions, reads and parses the file. The returned Store is
+  // locked (nothing decrypted yet).
   static absl::StatusOr<std::unique_ptr<Store>> Open(
       const std::string& state_dir, const StoreOptions& options = {});
 

@@ -395,6 +395,18 @@ TEST_F(StoreTest, SaveRemovesStaleTempFiles) {
   EXPECT_EQ(ListDir(dir_), std::vector<std::string>{"credentials.enc"});
 }
 
+TEST_F(StoreTest, OpenRemovesTempFilesOfACrashedWriter) {
+  // vaultd killed mid-write leaves a temp file (encrypted, but clutter);
+  // the next process to open the store holds its lock and removes it.
+  CreatePassphraseStore(FakePat());
+  WriteFile(dir_ + "/.credentials.enc.tmp-0123456789abcdef", "junk");
+  WriteFile(dir_ + "/unrelated", "kept");
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(dir_, FastOptions());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(ListDir(dir_),
+            (std::vector<std::string>{"credentials.enc", "unrelated"}));
+}
+
 TEST_F(StoreTest, ChangePassphrase) {
   const std::string pat = FakePat();
   CreatePassphraseStore(pat);
